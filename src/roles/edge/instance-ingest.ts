@@ -1,0 +1,189 @@
+// Receives one DICOM instance (the dataset bytes exactly as transmitted, no File Meta group), stores
+// it durably in the blob store, indexes it, and says which DIMSE status to answer. The C-STORE SCP
+// uses it now; STOW-RS and imports will use it too. Success is answered only after both the bytes and
+// the index row are durable; a half-received object is never indexed.
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../../storage/blob/blob-store.ts';
+import type { Logger } from '../../util/log.ts';
+import { extractIndexAttributes, type IndexAttributes } from '../../lib/dicom/header.ts';
+import { DicomParseError } from '../../lib/dicom/errors.ts';
+import type { EdgeIndex, InstanceIndexRecord } from './edge-index.ts';
+
+/** Bytes kept in memory from the start of each object for indexing; the rest streams to disk. */
+const HEAD_BYTES = 64 * 1024;
+/** Largest header (everything before Pixel Data) we read back from disk for objects with huge headers. */
+const MAX_HEADER_BYTES = 64 * 1024 * 1024;
+
+export const Status = {
+  Success: 0x0000,
+  OutOfResources: 0xa700,
+  DataSetDoesNotMatchSopClass: 0xa900,
+  CannotUnderstand: 0xc000,
+} as const;
+
+export interface IngestRequest {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  callingAet: string | null;
+  /** For logs: where it came from. */
+  source: string;
+}
+
+export interface IngestResult {
+  status: number;
+  errorComment?: string;
+  outcome?: 'stored' | 'duplicate' | 'duplicate-different-bytes';
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  patientId?: string | null;
+  sizeBytes?: number;
+}
+
+export class InstanceIngest {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly index: EdgeIndex,
+    private readonly log: Logger,
+  ) {}
+
+  async ingest(req: IngestRequest, data: Readable): Promise<IngestResult> {
+    const writer = this.blobs.createWriter();
+    const head: Buffer[] = [];
+    let headLength = 0;
+    try {
+      for await (const chunk of data as AsyncIterable<Buffer>) {
+        if (headLength < HEAD_BYTES) {
+          head.push(chunk);
+          headLength += chunk.length;
+        }
+        if (!writer.write(chunk)) await waitDrain(writer);
+      }
+      await new Promise<void>((resolve, reject) => writer.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      await writer.abort();
+      this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, err: (err as Error).message }, 'instance not received completely; nothing stored');
+      return { status: Status.OutOfResources, errorComment: 'transfer interrupted' };
+    }
+
+    let blob;
+    try {
+      blob = await writer.commit();
+    } catch (err) {
+      await writer.abort();
+      this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot store instance');
+      return { status: Status.OutOfResources, errorComment: 'storage failure' };
+    }
+    const dropBlob = async () => {
+      if (!blob.alreadyStored) await this.blobs.delete(blob.key).catch(() => undefined);
+    };
+
+    let attrs: IndexAttributes;
+    try {
+      attrs = await this.readAttributes(Buffer.concat(head), req.transferSyntaxUid, blob.key, blob.size);
+    } catch (err) {
+      await dropBlob();
+      const reason = err instanceof DicomParseError ? err.message : `cannot parse the dataset: ${(err as Error).message}`;
+      this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, reason }, 'instance refused');
+      return { status: Status.CannotUnderstand, errorComment: truncate(reason) };
+    }
+
+    const missing = [
+      ['StudyInstanceUID', attrs.study.instanceUid],
+      ['SeriesInstanceUID', attrs.series.instanceUid],
+      ['SOPInstanceUID', attrs.instance.sopInstanceUid],
+    ].filter(([, v]) => !v).map(([k]) => k);
+    if (missing.length > 0) {
+      await dropBlob();
+      const reason = `dataset lacks ${missing.join(', ')}`;
+      this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, reason }, 'instance refused');
+      return { status: Status.CannotUnderstand, errorComment: truncate(reason) };
+    }
+    if (attrs.instance.sopInstanceUid !== req.sopInstanceUid) {
+      await dropBlob();
+      const reason = 'SOP Instance UID of the dataset differs from the C-STORE request';
+      this.log.warn({ requested: req.sopInstanceUid, inDataset: attrs.instance.sopInstanceUid, source: req.source }, reason);
+      return { status: Status.DataSetDoesNotMatchSopClass, errorComment: reason };
+    }
+
+    const { patient, study, series, instance } = attrs;
+    const record: InstanceIndexRecord = {
+      patientId: patient.id,
+      issuerOfPatientId: patient.issuerOfPatientId,
+      patientName: patient.name,
+      patientBirthDate: patient.birthDate,
+      patientSex: patient.sex,
+      studyInstanceUid: study.instanceUid!,
+      studyDate: study.date,
+      studyTime: study.time,
+      accessionNumber: study.accessionNumber,
+      studyDescription: study.description,
+      referringPhysicianName: study.referringPhysicianName,
+      studyId: study.studyId,
+      specificCharacterSet: instance.specificCharacterSet?.join('\\') ?? null,
+      seriesInstanceUid: series.instanceUid!,
+      modality: series.modality,
+      seriesNumber: series.number,
+      seriesDescription: series.description,
+      bodyPartExamined: series.bodyPartExamined,
+      sopClassUid: req.sopClassUid,
+      sopInstanceUid: req.sopInstanceUid,
+      instanceNumber: instance.instanceNumber,
+      numberOfFrames: instance.numberOfFrames,
+    };
+    try {
+      const outcome = await this.index.recordInstance(record, {
+        blobKey: blob.key,
+        sizeBytes: blob.size,
+        transferSyntaxUid: req.transferSyntaxUid,
+        callingAet: req.callingAet,
+      });
+      const base = { status: Status.Success, studyInstanceUid: record.studyInstanceUid, seriesInstanceUid: record.seriesInstanceUid, patientId: record.patientId, sizeBytes: blob.size };
+      if (outcome.kind === 'stored') return { ...base, outcome: 'stored' };
+      if (!outcome.sameBytes) {
+        // The first copy is kept; the other one is dropped but logged so staff can look into it.
+        if (outcome.keptBlobKey !== blob.key) await dropBlob();
+        this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, keptBlob: outcome.keptBlobKey, droppedBlob: blob.key }, 'same SOP Instance UID received again with different bytes; first copy kept');
+        return { ...base, outcome: 'duplicate-different-bytes' };
+      }
+      return { ...base, outcome: 'duplicate' };
+    } catch (err) {
+      await dropBlob();
+      this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot index instance');
+      return { status: Status.OutOfResources, errorComment: 'index failure' };
+    }
+  }
+
+  /** Parses the header from the in-memory head; reads more from disk when the header is longer. */
+  private async readAttributes(head: Buffer, transferSyntaxUid: string, blobKey: string, size: number): Promise<IndexAttributes> {
+    let bytes = head;
+    for (;;) {
+      const whole = bytes.length >= size;
+      const result = extractIndexAttributes(bytes, transferSyntaxUid, { wholeDataset: whole });
+      if (result.complete) return result.attributes;
+      if (whole || bytes.length >= MAX_HEADER_BYTES) throw new DicomParseError('truncated', `header not readable: ${result.reason}`);
+      const want = Math.max(result.bytesNeeded ?? 0, bytes.length * 4, 1024 * 1024);
+      bytes = await this.blobs.readHead(blobKey, Math.min(MAX_HEADER_BYTES, size, want));
+    }
+  }
+}
+
+function waitDrain(w: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      w.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      w.off('drain', onDrain);
+      reject(err);
+    };
+    w.once('drain', onDrain);
+    w.once('error', onError);
+  });
+}
+
+function truncate(s: string): string {
+  // Error Comment (0000,0902) is LO: at most 64 characters.
+  return s.length <= 64 ? s : s.slice(0, 61) + '...';
+}

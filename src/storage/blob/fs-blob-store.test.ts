@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { FsBlobStore } from './fs-blob-store.ts';
+
+function tempStore(): { store: FsBlobStore; dir: string; done: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'blobs-'));
+  return { store: new FsBlobStore({ dir }), dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('a blob is stored under the SHA-256 of its bytes and read back identically', async () => {
+  const { store, done } = tempStore();
+  try {
+    const bytes = Buffer.from('hello blob store');
+    const ref = await store.put(bytes);
+    assert.equal(ref.key, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(ref.size, bytes.length);
+    assert.equal(ref.alreadyStored, false);
+    assert.equal(await text(store.openRead(ref.key)), 'hello blob store');
+    assert.equal(await text(store.openRead(ref.key, { start: 6, end: 9 })), 'blob');
+    assert.deepEqual(await store.readHead(ref.key, 5), Buffer.from('hello'));
+  } finally {
+    done();
+  }
+});
+
+test('identical bytes are stored once', async () => {
+  const { store, dir, done } = tempStore();
+  try {
+    const bytes = randomBytes(100_000);
+    const a = await store.put(bytes);
+    const b = await store.put(Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]));
+    assert.equal(a.key, b.key);
+    assert.equal(b.alreadyStored, true);
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+  } finally {
+    done();
+  }
+});
+
+test('a large stream is written in chunks and hashed correctly', async () => {
+  const { store, done } = tempStore();
+  try {
+    const chunks = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
+    const expected = createHash('sha256');
+    for (const c of chunks) expected.update(c);
+    const ref = await store.put(Readable.from(chunks));
+    assert.equal(ref.key, expected.digest('hex'));
+    assert.equal(await store.size(ref.key), 64 * 64 * 1024);
+  } finally {
+    done();
+  }
+});
+
+test('an aborted write leaves nothing behind, and leftovers of a crash are removed at open', async () => {
+  const { store, dir, done } = tempStore();
+  try {
+    const w = store.createWriter();
+    w.write(randomBytes(1000));
+    await new Promise((r) => setTimeout(r, 20));
+    await w.abort();
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+    writeFileSync(join(dir, 'tmp', 'stale.tmp'), 'half');
+    new FsBlobStore({ dir });
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+  } finally {
+    done();
+  }
+});
+
+test('a missing blob is reported as not found', async () => {
+  const { store, done } = tempStore();
+  try {
+    assert.equal(await store.size('0'.repeat(64)), null);
+    await assert.rejects(store.readHead('0'.repeat(64), 10), { code: 'BLOB_NOT_FOUND' });
+  } finally {
+    done();
+  }
+});
