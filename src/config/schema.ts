@@ -73,10 +73,14 @@ export const configSchema = z.object({
     .object({
       /** `sqlite:<path>` (default: <dataDir>/imageshare.db) or `postgres://user:pass@host/db`. */
       url: z.string().optional(),
-      /** SQLite fsync policy: FULL survives power loss, NORMAL survives a process crash. */
-      sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      /**
+       * SQLite commit policy (WAL mode). NORMAL (default): a commit survives a crash of the process
+       * (kill -9) but the last ones may roll back on power loss; FULL also fsyncs the log at every
+       * commit (about 0.8 ms per stored instance here), surviving power loss.
+       */
+      sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
     })
-    .default({ sqliteSynchronous: 'FULL' }),
+    .default({ sqliteSynchronous: 'NORMAL' }),
   blobs: z
     .object({
       kind: z.enum(['fs']).default('fs'),

@@ -52,6 +52,7 @@ export async function openAuditTrail(opts: AuditTrailOptions): Promise<AuditTrai
     },
     logger: opts.log,
   });
+  let closed = false;
   const node: NodeRef = { userId: opts.aet, alternativeUserId: String(process.pid), userName: 'ImageShare', host: hostname() };
   return {
     events,
@@ -59,6 +60,10 @@ export async function openAuditTrail(opts: AuditTrailOptions): Promise<AuditTrai
     codes: ObjectIdTypes,
     node,
     emit(build) {
+      if (closed) {
+        opts.log.warn('audit event after shutdown not recorded');
+        return;
+      }
       let message: AuditMessage;
       try {
         message = build();
@@ -69,6 +74,9 @@ export async function openAuditTrail(opts: AuditTrailOptions): Promise<AuditTrai
       sender.send(message).catch((err: Error) => opts.log.error({ err: err.message }, 'cannot spool an audit message'));
     },
     flush: (timeoutMs) => sender.flush(timeoutMs),
-    close: () => sender.close({ flush: true, timeoutMs: 5000 }),
+    close: () => {
+      closed = true;
+      return sender.close({ flush: true, timeoutMs: 5000 });
+    },
   };
 }

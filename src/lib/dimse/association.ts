@@ -111,6 +111,8 @@ export abstract class AssociationCore {
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private resolveClosed!: () => void;
   private peerMaxPduLengthValue = 0;
+  /** Streams being sent as data sets; destroyed if the association dies under them. */
+  private readonly activeSources = new Set<Readable>();
 
   constructor(socket: Socket, limits: AssociationLimits, logger: DimseLogger, idPrefix: string) {
     this.id = `${idPrefix}${++associationCounter}`;
@@ -335,8 +337,21 @@ export abstract class AssociationCore {
     }
   }
 
-  /** Sends a data set from a byte stream, copying it into PDU-sized buffers. */
+  /**
+   * Sends a data set from a byte stream, copying it into PDU-sized buffers. Like pipeline(), the
+   * source is destroyed if the association ends before it is consumed (nothing could read it).
+   */
   protected async sendDataSetFromStream(contextId: number, source: Readable): Promise<void> {
+    this.activeSources.add(source);
+    try {
+      await this.pumpDataSet(contextId, source);
+    } finally {
+      this.activeSources.delete(source);
+    }
+  }
+
+  private async pumpDataSet(contextId: number, source: Readable): Promise<void> {
+    this.assertSending();
     const max = this.maxPdvDataLength;
     let pdu = Buffer.allocUnsafe(PDATA_OVERHEAD + max);
     let fill = 0;
@@ -437,6 +452,8 @@ export abstract class AssociationCore {
   private terminate(error: Error | null): void {
     if (this.terminated) return;
     this.terminated = true;
+    for (const source of this.activeSources) source.destroy(error ?? new AssociationClosedError());
+    this.activeSources.clear();
     try {
       this.handleTermination(error);
     } catch (err) {

@@ -162,24 +162,58 @@ export function memoryAttachmentSink(maxBytes = 64 * 1024 * 1024): AttachmentSin
   };
 }
 
-async function readAllBounded(body: Readable, max: number, signal: AbortSignal | undefined): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer | string>) {
-      if (signal?.aborted) throw new SoapHttpError('HTTP_ABORTED', 'reading the request was aborted');
+/**
+ * Reads a whole (small) body. On failure the request stream is neither destroyed nor left
+ * paused: the rest is drained and discarded, so the HTTP layer can still send the fault.
+ */
+function readAllBounded(body: Readable, max: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const onData = (chunk: Buffer | string): void => {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       size += b.length;
-      if (size > max) {
-        throw new XmlParseError('XML_LIMIT_EXCEEDED', `SOAP message larger than ${max} bytes`, undefined, true);
-      }
-      chunks.push(b);
+      if (size > max) fail(new XmlParseError('XML_LIMIT_EXCEEDED', `SOAP message larger than ${max} bytes`, undefined, true));
+      else chunks.push(b);
+    };
+    const onEnd = (): void => {
+      if (settled) return;
+      settled = true;
+      detach();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => fail(new SoapHttpError('HTTP_ABORTED', 'the request body ended abnormally', err));
+    const onClose = (): void => {
+      if (!body.readableEnded) fail(new SoapHttpError('HTTP_ABORTED', 'the request body was closed before its end'));
+    };
+    const onAbort = (): void => fail(new SoapHttpError('HTTP_ABORTED', 'reading the request was aborted'));
+    function detach(): void {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('close', onClose);
+      body.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
     }
-  } catch (err) {
-    if (err instanceof SoapError) throw err;
-    throw new SoapHttpError('HTTP_ABORTED', 'the request body ended abnormally', err);
-  }
-  return Buffer.concat(chunks);
+    function fail(err: SoapError): void {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      // The error listener stays, so a late client abort cannot become an unhandled 'error'.
+      chunks.length = 0;
+      body.resume();
+      reject(err);
+    }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.on('error', onError);
+    body.once('close', onClose);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,6 +367,7 @@ async function readMtom<T>(
   }
   const start = media.params.has('start') ? stripAngleBrackets(media.params.get('start') as string) : undefined;
   const packageAction = media.params.get('action');
+  if (options.signal?.aborted) throw new SoapHttpError('HTTP_ABORTED', 'reading the request was aborted');
 
   const parts = new Map<string, StoredPart<T>>();
   const seenContentIds = new Set<string>();
@@ -353,9 +388,10 @@ async function readMtom<T>(
     const fail = (err: unknown): void => {
       if (failure !== undefined) return;
       failure = err;
-      // Stop reading but leave the request stream itself alone: destroying it would make it
-      // impossible to send the fault response. The HTTP server discards what is left.
+      // Stop parsing but leave the request stream itself alone: destroying it would make it
+      // impossible to send the fault response.
       body.unpipe(counter);
+      body.resume(); // drain and discard the rest (see readAllBounded)
       counter.destroy();
       normalizer.destroy();
       dicer.removeAllListeners('part');
@@ -364,14 +400,13 @@ async function readMtom<T>(
       reject(err);
     };
     const onAbort = (): void => fail(new SoapHttpError('HTTP_ABORTED', 'reading the request was aborted'));
-    if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const onBodyError = (err: Error): void => fail(new SoapHttpError('HTTP_ABORTED', 'the request body ended abnormally', err));
     const onBodyClose = (): void => {
       if (!body.readableEnded) fail(new SoapHttpError('HTTP_ABORTED', 'the request body was closed before its end'));
     };
-    body.once('error', onBodyError);
+    body.on('error', onBodyError);
     body.once('close', onBodyClose);
     detach = () => {
       body.off('error', onBodyError);

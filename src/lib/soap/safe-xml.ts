@@ -522,7 +522,8 @@ export function isElement(node: XmlNode | undefined): node is XmlElement {
   return typeof node === 'object' && node !== null;
 }
 
-export function is(element: XmlElement, ns: string, local: string): boolean {
+/** Does the element have this namespace URI and local name? */
+export function hasName(element: XmlElement, ns: string, local: string): boolean {
   return element.ns === ns && element.local === local;
 }
 
@@ -591,7 +592,7 @@ export function resolveQNameValue(element: XmlElement, value: string): QName | u
   return ns === undefined ? undefined : { ns, local };
 }
 
-/** Does any element in the subtree satisfy `predicate`? Iterative, returns matches in document order. */
+/** Every element of the subtree (not the element itself) matching `predicate`, in document order, with its parent. Iterative. */
 export function findDescendants(element: XmlElement, predicate: (e: XmlElement) => boolean): Array<{ element: XmlElement; parent: XmlElement }> {
   const out: Array<{ element: XmlElement; parent: XmlElement }> = [];
   const stack: Array<{ element: XmlElement; parent: XmlElement }> = [];

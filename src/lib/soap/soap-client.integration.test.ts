@@ -30,7 +30,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   if (req.url === '/silent') return; // never answers
   let messageId: string | undefined;
   try {
-    const msg = await readSoapMessage(req, req.headers['content-type'], { sink: memoryAttachmentSink(), inlineBinaryElements: [XDSB_DOCUMENT] });
+    const limits = req.url === '/small' ? { maxEnvelopeBytes: 4096, maxTotalBytes: 8192 } : {};
+    const msg = await readSoapMessage(req, req.headers['content-type'], { sink: memoryAttachmentSink(), inlineBinaryElements: [XDSB_DOCUMENT], limits });
     messageId = msg.envelope.addressing.messageId;
     if (msg.envelope.addressing.action !== REQUEST_ACTION) throw new SoapError('WSA_ACTION_NOT_SUPPORTED', 'unsupported action');
     const parts = msg.binaries.map((b, i) => ({ contentId: `r${i}@test`, contentType: b.contentType, content: b.ref.data }));
@@ -87,6 +88,18 @@ test('a non-SOAP answer and a silent peer are typed errors', async () => {
     (err: unknown) => err instanceof SoapError && err.code === 'SOAP_TIMEOUT',
   );
   await assert.rejects(callSoap({ endpoint: 'http://127.0.0.1:1/', action: REQUEST_ACTION, bodyXml: '<x xmlns="urn:x"/>' }), (err: unknown) => err instanceof SoapError && err.code === 'SOAP_HTTP_ERROR');
+});
+
+test('an oversized request gets a 413 fault; the request stream stays usable for the answer', async () => {
+  const big = `<x:R xmlns:x="urn:x">${'a'.repeat(100_000)}</x:R>`;
+  await assert.rejects(
+    callSoap({ endpoint: `${base}/small`, action: REQUEST_ACTION, bodyXml: big }),
+    (err: unknown) => err instanceof SoapFaultReceivedError && err.responseStatus === 413 && err.fault.code === 'Sender',
+  );
+  await assert.rejects(
+    callSoap({ endpoint: `${base}/small`, action: REQUEST_ACTION, bodyXml: '<x:R xmlns:x="urn:x"/>', attachments: [{ contentId: 'a@x', contentType: 'application/octet-stream', content: randomBytes(300_000) }] }),
+    (err: unknown) => err instanceof SoapFaultReceivedError && err.responseStatus === 413,
+  );
 });
 
 const tlsSkip = { skip: requireTools({ commands: ['openssl'] }) };

@@ -37,6 +37,7 @@ test('identical bytes are stored once', async () => {
     const b = await store.put(Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]));
     assert.equal(a.key, b.key);
     assert.equal(b.alreadyStored, true);
+    store.close(); // drops the spare temporary files made ahead of need
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
   } finally {
     done();
@@ -64,6 +65,7 @@ test('an aborted write leaves nothing behind, and leftovers of a crash are remov
     w.write(randomBytes(1000));
     await new Promise((r) => setTimeout(r, 20));
     await w.abort();
+    store.close();
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
     writeFileSync(join(dir, 'tmp', 'stale.tmp'), 'half');
     new FsBlobStore({ dir });

@@ -15,6 +15,7 @@ import {
   fdatasync,
   fsync,
   mkdirSync,
+  open as openFd,
   openSync,
   readdirSync,
   renameSync,
@@ -47,6 +48,10 @@ export class FsBlobStore implements BlobStore {
   readonly tmpDir: string;
   readonly fsync: boolean;
   private readonly dirFds = new Map<string, number>();
+  /** Temporary files created ahead of need, so creating one is off the per-object critical path. */
+  private readonly spareTempFiles: Array<{ path: string; fd: number }> = [];
+  private refilling = false;
+  private closed = false;
 
   constructor(opts: FsBlobStoreOptions) {
     this.dir = opts.dir;
@@ -66,10 +71,41 @@ export class FsBlobStore implements BlobStore {
     return join(this.dir, key.slice(0, 2), key);
   }
 
-  /** Releases the folder descriptors kept for fsync. */
+  /** Releases the folder descriptors kept for fsync and the spare temporary files. */
   close(): void {
+    this.closed = true;
     for (const fd of this.dirFds.values()) closeSync(fd);
     this.dirFds.clear();
+    for (const t of this.spareTempFiles.splice(0)) {
+      closeSync(t.fd);
+      rmSync(t.path, { force: true });
+    }
+  }
+
+  /** @internal A new, empty temporary file, open for writing. */
+  takeTempFile(): { path: string; fd: number } {
+    const spare = this.spareTempFiles.pop();
+    this.refillTempFiles();
+    if (spare) return spare;
+    const path = join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+    return { path, fd: openSync(path, 'wx') };
+  }
+
+  private refillTempFiles(): void {
+    if (this.refilling || this.closed || this.spareTempFiles.length >= 4) return;
+    this.refilling = true;
+    const path = join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+    openFd(path, 'wx', (err, fd) => {
+      this.refilling = false;
+      if (err) return;
+      if (this.closed) {
+        closeSync(fd);
+        rmSync(path, { force: true });
+        return;
+      }
+      this.spareTempFiles.push({ path, fd });
+      this.refillTempFiles();
+    });
   }
 
   createWriter(): BlobWriter {
@@ -146,7 +182,7 @@ export class FsBlobStore implements BlobStore {
  */
 class FsBlobWriter extends Writable implements BlobWriter {
   private readonly hash: Hash = createHash('sha256');
-  private readonly tmpPath: string;
+  private tmpPath = '';
   private fd: number | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -155,7 +191,15 @@ class FsBlobWriter extends Writable implements BlobWriter {
 
   constructor(private readonly store: FsBlobStore) {
     super({ highWaterMark: 1024 * 1024 });
-    this.tmpPath = join(store.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+  }
+
+  private ensureFile(): number {
+    if (this.fd === null) {
+      const t = this.store.takeTempFile();
+      this.fd = t.fd;
+      this.tmpPath = t.path;
+    }
+    return this.fd;
   }
 
   get bytesWritten(): number {
@@ -164,8 +208,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
 
   private flushPending(): void {
     if (this.pending.length === 0) return;
-    this.fd ??= openSync(this.tmpPath, 'wx');
-    writeAllSync(this.fd, this.pending);
+    writeAllSync(this.ensureFile(), this.pending);
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -186,12 +229,11 @@ class FsBlobWriter extends Writable implements BlobWriter {
   override _final(cb: (err?: Error | null) => void): void {
     try {
       this.flushPending();
-      this.fd ??= openSync(this.tmpPath, 'wx'); // an empty object is still an object
     } catch (err) {
       cb(err as Error);
       return;
     }
-    const fd = this.fd;
+    const fd = this.ensureFile(); // an empty object is still an object
     const finish = (err: Error | null) => {
       try {
         closeSync(fd);
@@ -241,7 +283,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
       }
       this.fd = null;
     }
-    await unlink(this.tmpPath).catch(() => undefined);
+    if (this.tmpPath) await unlink(this.tmpPath).catch(() => undefined);
   }
 }
 

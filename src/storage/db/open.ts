@@ -47,7 +47,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<MetadataD
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const sqlite = new SqliteDatabase(file);
     sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
+    sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'NORMAL'}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
