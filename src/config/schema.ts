@@ -90,6 +90,45 @@ export const configSchema = z.object({
       fsync: z.boolean().default(true),
     })
     .default({ kind: 'fs', fsync: true }),
+  /** Identity shared by the network's members; generated at first start in the data folder when unset. */
+  network: z
+    .object({
+      /** Network key (hex, 32 bytes) used to derive registry patient IDs from date of birth + access code. */
+      key: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the network key is 64 hexadecimal characters').optional(),
+      /** Assigning authority OID of the registry patient IDs. */
+      patientIdAuthority: z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be an OID').optional(),
+      repositoryUniqueId: z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be an OID').optional(),
+      homeCommunityId: z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be an OID').optional(),
+      sourceId: z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be an OID').optional(),
+      /** Derive patient IDs as the original RSNA network did (unsalted SHA-256), for legacy consumers. */
+      legacyRsnaPatientIds: z.boolean().default(false),
+    })
+    .default({ legacyRsnaPatientIds: false }),
+  clearinghouse: z
+    .object({
+      /** Days content is kept (registry entries and bytes together); 0 keeps it forever. */
+      retentionDays: z.number().int().min(0).max(36500).default(30),
+      /** Conformance mode: accept patient IDs of any assigning authority, as public test registries do. */
+      openPatientIds: z.boolean().default(false),
+    })
+    .default({ retentionDays: 30, openPatientIds: false }),
+  /** Where the edge submits released exams (STOW-RS, RAD-68): this process's clearinghouse when unset. */
+  edgeSubmission: z
+    .object({
+      clearinghouseUrl: z.string().url().optional(),
+      /** PEM client certificate and key for HTTPS to the clearinghouse; this node's certificate when unset. */
+      clientCertFile: z.string().optional(),
+      clientKeyFile: z.string().optional(),
+      caFile: z.string().optional(),
+    })
+    .default({}),
+  hl7: z
+    .object({
+      enabled: z.boolean().default(true),
+      host: z.string().default('0.0.0.0'),
+      port: port.default(2575),
+    })
+    .default({ enabled: true, host: '0.0.0.0', port: 2575 }),
   /** Site PACS devices the edge can query and pull from. */
   pacs: z.array(pacsDeviceSchema).default([]),
   admin: z

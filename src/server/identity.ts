@@ -86,10 +86,19 @@ export async function loadOrCreateIdentity(config: Config): Promise<NetworkIdent
   }
   if (!existsSync(tokenPath)) writeSecretFile(tokenPath, randomBytes(32).toString('base64url') + '\n');
 
-  const hexKey = readFileSync(keyPath, 'utf8').trim();
+  const hexKey = config.network.key ?? readFileSync(keyPath, 'utf8').trim();
+  const generated = JSON.parse(readFileSync(oidsPath, 'utf8')) as NetworkOids;
+  // Configured values win over the ones generated at first start (members of one network share them).
+  const oids: NetworkOids = {
+    ...generated,
+    ...(config.network.sourceId ? { sourceId: config.network.sourceId } : {}),
+    ...(config.network.repositoryUniqueId ? { repositoryUniqueId: config.network.repositoryUniqueId } : {}),
+    ...(config.network.homeCommunityId ? { homeCommunityId: config.network.homeCommunityId } : {}),
+    ...(config.network.patientIdAuthority ? { patientIdAuthority: config.network.patientIdAuthority } : {}),
+  };
   return {
     networkKey: Buffer.from(hexKey, 'hex'),
-    oids: JSON.parse(readFileSync(oidsPath, 'utf8')) as NetworkOids,
+    oids,
     ca,
     tls: {
       certPem: readFileSync(config.https.certFile ?? tlsCertPath, 'utf8'),

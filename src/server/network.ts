@@ -14,6 +14,7 @@ import { loadOrCreateIdentity, type NetworkIdentity } from './identity.ts';
 import { startEdge, type EdgeRole } from '../roles/edge/edge-role.ts';
 import { startAuditRepository, type AuditRepository } from '../roles/audit/audit-repository.ts';
 import { openAuditTrail, type AuditTrail } from './audit-trail.ts';
+import { startClearinghouse, type ClearinghouseRole } from '../roles/clearinghouse/clearinghouse-role.ts';
 
 export interface RunningNetwork {
   config: Config;
@@ -26,6 +27,7 @@ export interface RunningNetwork {
   edge: EdgeRole;
   audit: AuditTrail;
   auditRepository: AuditRepository | null;
+  clearinghouse: ClearinghouseRole;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,9 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
       },
     });
 
+    const clearinghouse = await startClearinghouse({ config, identity, db: db.db, blobs, app, audit, log: log.child({ role: 'clearinghouse' }) });
+    cleanups.unshift(() => clearinghouse.close());
+
     const edge = await startEdge({ config, db: db.db, blobs, app, audit, log: log.child({ role: 'edge' }) });
     cleanups.unshift(() => edge.close());
 
@@ -118,6 +123,7 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
       edge,
       audit,
       auditRepository,
+      clearinghouse,
       close() {
         closing ??= (async () => {
           ready = false;

@@ -61,6 +61,11 @@ const MAX_COMMAND_BYTES = 64 * 1024;
 const FILE_BATCH_BYTES = 256 * 1024;
 /** After sending A-ABORT or A-RELEASE-RP, wait at most this long for the peer to close. */
 const CLOSE_LINGER_MS = 2000;
+/**
+ * A data set is sent with even length: an odd one (e.g. a deflated stream stored unpadded) gets a
+ * trailing NUL, as DCMTK does on sending (and requires on receiving: "Odd Fragment Length").
+ */
+const EVEN_PAD = Buffer.alloc(1);
 
 export function resolveLimits(partial: Partial<AssociationLimits>): AssociationLimits {
   const maxPduLength = partial.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
@@ -253,7 +258,8 @@ export abstract class AssociationCore {
   protected get maxPdvDataLength(): number {
     let pduLimit = this.peerMaxPduLengthValue > 0 ? this.peerMaxPduLengthValue : UNLIMITED_PEER_SEND_LENGTH;
     if (this.limits.maxSendPduLength > 0) pduLimit = Math.min(pduLimit, this.limits.maxSendPduLength);
-    return Math.max(pduLimit - 6, 2);
+    // Even, because DICOM values and data sets have even lengths and DCMTK rejects odd fragments.
+    return Math.max((pduLimit - 6) & ~1, 2);
   }
 
   /** Writes one whole PDU in one socket write. Returns false when the caller should wait for drain. */
@@ -291,7 +297,7 @@ export abstract class AssociationCore {
   /** Sends a command, and its data set when given. Returns false when the socket wants a drain. */
   protected sendMessage(contextId: number, command: CommandSet, dataSet?: Buffer): boolean {
     let ok = this.sendFragments(contextId, true, encodeCommandSet(command));
-    if (dataSet) ok = this.sendFragments(contextId, false, dataSet);
+    if (dataSet) ok = this.sendFragments(contextId, false, dataSet.length % 2 === 0 ? dataSet : Buffer.concat([dataSet, EVEN_PAD]));
     return ok;
   }
 
@@ -310,7 +316,9 @@ export abstract class AssociationCore {
    */
   protected async sendDataSetFromFile(contextId: number, handle: FileHandle, position: number, length: number): Promise<void> {
     const max = this.maxPdvDataLength;
-    const end = position + length;
+    const fileEnd = position + length;
+    // The wire length is even; an odd data set gets one NUL pad byte after the file's last byte.
+    const end = fileEnd + (length % 2);
     if (length === 0) {
       this.writePdu(encodePDataTf([{ contextId, isCommand: false, isLast: true, data: Buffer.alloc(0) }]));
       return;
@@ -325,7 +333,13 @@ export abstract class AssociationCore {
         pdus.push(Buffer.allocUnsafe(PDATA_OVERHEAD + n));
         batchEnd += n;
       }
-      await readFully(handle, pdus.map((p) => p.subarray(PDATA_OVERHEAD)), position);
+      const views = pdus.map((p) => p.subarray(PDATA_OVERHEAD));
+      if (batchEnd > fileEnd) {
+        const last = views[views.length - 1]!;
+        last[last.length - 1] = 0;
+        views[views.length - 1] = last.subarray(0, last.length - 1);
+      }
+      await readFully(handle, views, position);
       this.assertSending();
       let writable = true;
       for (const pdu of pdus) {
@@ -375,6 +389,8 @@ export abstract class AssociationCore {
       }
     }
     this.assertSending();
+    // max is even, so an odd total leaves room for the pad byte in this last PDU.
+    if (fill % 2 === 1) pdu[PDATA_OVERHEAD + fill++] = 0;
     const last = fill === max ? pdu : pdu.subarray(0, PDATA_OVERHEAD + fill);
     writeSinglePdvHeader(last, contextId, false, true);
     if (!this.writePdu(last)) await this.waitForDrain();

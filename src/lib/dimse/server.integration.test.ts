@@ -117,7 +117,7 @@ describe('DicomServer with DicomClient', () => {
       },
     });
     const client = await connectClient(port, { maxSendPduLength: 4096 });
-    const small = dataSetBytes(10, 1);
+    const small = dataSetBytes(11, 1); // odd length: sent with one NUL pad byte
     const large = dataSetBytes(3_000_000, 2);
     assert.equal((await client.storeDataSet({ sopClassUid: SC, sopInstanceUid: '1.2.3.1', transferSyntaxUid: EXPLICIT, data: small })).status, 0);
     const stream = Readable.from(
@@ -128,7 +128,7 @@ describe('DicomServer with DicomClient', () => {
     const response = await client.storeDataSet({ sopClassUid: SC, sopInstanceUid: '1.2.3.2', transferSyntaxUid: EXPLICIT, data: stream, moveOriginatorAeTitle: 'MOVER', moveOriginatorMessageId: 42 });
     assert.equal(response.status, 0);
     assert.equal(received.length, 2);
-    assert.deepEqual(received[0]!.bytes, small);
+    assert.deepEqual(received[0]!.bytes, Buffer.concat([small, Buffer.alloc(1)]));
     assert.deepEqual(received[1]!.bytes, large);
     const request = received[1]!.request;
     assert.equal(request.affectedSopInstanceUid, '1.2.3.2');

@@ -7,6 +7,9 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
 import { migrations } from './migrations.ts';
+import { clearinghouseImageMigrations } from './tables/clearinghouse-images.ts';
+import { xdsMigrations } from './tables/xds.ts';
+import { edgeSubmissionMigrations } from './tables/edge-submission.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -31,7 +34,9 @@ export interface OpenDatabaseOptions {
   sqliteSynchronous?: 'FULL' | 'NORMAL';
 }
 
-const staticMigrations: MigrationProvider = { getMigrations: async () => migrations };
+const staticMigrations: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations, ...clearinghouseImageMigrations, ...xdsMigrations, ...edgeSubmissionMigrations }),
+};
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<MetadataDb> {
   const url = opts.url ?? `sqlite:${join(opts.dataDir, 'imageshare.db')}`;

@@ -1,6 +1,9 @@
 // Table types of the metadata database, shared by SQLite (embedded) and PostgreSQL (scale-out).
 // Timestamps are ISO 8601 UTC strings and booleans are 0/1 integers so one query layer fits both.
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ClearinghouseImageTables } from './tables/clearinghouse-images.ts';
+import type { XdsTables } from './tables/xds.ts';
+import type { EdgeSubmissionTables } from './tables/edge-submission.ts';
 
 export interface StaffUserTable {
   id: string;
@@ -99,7 +102,8 @@ export interface AuditEntityTable {
   value: string;
 }
 
-export interface Database {
+/** Each feature keeps its tables (and migrations) in its own file under ./tables. */
+export interface Database extends ClearinghouseImageTables, XdsTables, EdgeSubmissionTables {
   audit_record: AuditRecordTable;
   audit_entity: AuditEntityTable;
   staff_user: StaffUserTable;
