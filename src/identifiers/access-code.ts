@@ -30,7 +30,7 @@ function checkValue(values: number[]): number {
 }
 
 export class AccessCodeError extends Error {
-  readonly code: 'INVALID_ACCESS_CODE' = 'INVALID_ACCESS_CODE';
+  readonly code = 'INVALID_ACCESS_CODE' as const;
   constructor(message: string) {
     super(message);
     this.name = 'AccessCodeError';

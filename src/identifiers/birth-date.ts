@@ -1,6 +1,6 @@
 // Dates of birth as people and systems write them, normalised to YYYYMMDD.
 export class BirthDateError extends Error {
-  readonly code: 'INVALID_BIRTH_DATE' = 'INVALID_BIRTH_DATE';
+  readonly code = 'INVALID_BIRTH_DATE' as const;
   constructor(message: string) {
     super(message);
     this.name = 'BirthDateError';

@@ -211,15 +211,16 @@ describe('PduDecoder', () => {
     const { bytes, expected } = sampleStream();
     const events: Event[] = [];
     const sink = collectingSink(events);
-    let decoder: PduDecoder | undefined;
+    const holder: { decoder?: PduDecoder } = {};
     const pausingSink: PduDecoderSink = {
       ...sink,
       pdvData: (...args) => {
         sink.pdvData(...args);
-        if (args[4]) decoder!.pause();
+        if (args[4]) holder.decoder!.pause();
       },
     };
-    decoder = new PduDecoder(pausingSink, limits);
+    const decoder = new PduDecoder(pausingSink, limits);
+    holder.decoder = decoder;
     decoder.push(bytes);
     assert.equal(events.length, 2, 'stopped after the first PDV');
     assert.ok(decoder.pendingBytes > 0);

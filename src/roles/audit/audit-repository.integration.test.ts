@@ -160,6 +160,19 @@ describe('audit repository of the network (integration)', { skip }, () => {
     assert.equal(badParam.status, 400);
   });
 
+  test('the staff console API searches by patient, user, event and time (admins only)', async () => {
+    const get = (q: string) => fetch(`${net.baseUrl}/api/audit/events?${q}`, { headers: { authorization: net.adminAuth } });
+    const byPatient = (await (await get('patientId=SCSGREEK')).json()) as Array<{ event: { code: string }; who: { id: string } | null }>;
+    assert.ok(byPatient.length >= 2);
+    const byUser = (await (await get('user=admin&event=110114')).json()) as Array<{ event: { code: string } }>;
+    assert.ok(byUser.length >= 1 && byUser.every((e) => e.event.code === '110114'));
+    const none = (await (await get(`from=${encodeURIComponent('2999-01-01T00:00:00Z')}`)).json()) as unknown[];
+    assert.equal(none.length, 0);
+    assert.equal((await get('from=yesterday')).status, 400);
+    const log = await fetch(`${net.baseUrl}/api/audit/access-log?patientId=SCSGREEK`, { headers: { authorization: net.adminAuth } });
+    assert.equal(log.status, 200);
+  });
+
   test("the patient's access log lists accesses to their exams, newest first", async () => {
     const log = await net.network.auditRepository!.store.accessLog({ patientIds: ['SCSGREEK'] });
     assert.ok(log.length >= 2);

@@ -8,6 +8,7 @@ import type { Logger } from '../../util/log.ts';
 import { startAuditReceiver, type AuditReceiver } from '../../lib/audit/index.ts';
 import { AuditStore } from './audit-store.ts';
 import { registerAuditEventSearch } from './audit-event-routes.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
 
 export interface AuditRepositoryOptions {
   db: Kysely<Database>;
@@ -54,6 +55,7 @@ export async function startAuditRepository(opts: AuditRepositoryOptions): Promis
     },
   });
   await registerAuditEventSearch(opts.app, { store });
+  await registerAuditRoutes(opts.app, { store });
   return {
     store,
     tlsPort: receiver.tlsAddress?.port ?? 0,

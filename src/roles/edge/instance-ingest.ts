@@ -7,7 +7,7 @@ import type { BlobStore } from '../../storage/blob/blob-store.ts';
 import type { Logger } from '../../util/log.ts';
 import { extractIndexAttributes, type IndexAttributes } from '../../lib/dicom/header.ts';
 import { DicomParseError } from '../../lib/dicom/errors.ts';
-import type { EdgeIndex, InstanceIndexRecord } from './edge-index.ts';
+import type { EdgeIndex, IndexOutcome, InstanceIndexRecord } from './edge-index.ts';
 
 /** Bytes kept in memory from the start of each object for indexing; the rest streams to disk. */
 const HEAD_BYTES = 64 * 1024;
@@ -74,7 +74,13 @@ export class InstanceIngest {
       this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot store instance');
       return { status: Status.OutOfResources, errorComment: 'storage failure' };
     }
+    // The folder fsync of the blob's name runs while the header is parsed and the index written.
+    const nameDurable = blob.nameDurable.then(
+      () => null,
+      (err: Error) => err,
+    );
     const dropBlob = async () => {
+      await nameDurable;
       if (!blob.alreadyStored) await this.blobs.delete(blob.key).catch(() => undefined);
     };
 
@@ -131,27 +137,36 @@ export class InstanceIngest {
       instanceNumber: instance.instanceNumber,
       numberOfFrames: instance.numberOfFrames,
     };
+    let outcome: IndexOutcome;
     try {
-      const outcome = await this.index.recordInstance(record, {
+      const indexed = this.index.recordInstance(record, {
         blobKey: blob.key,
         sizeBytes: blob.size,
         transferSyntaxUid: req.transferSyntaxUid,
         callingAet: req.callingAet,
       });
-      const base = { status: Status.Success, studyInstanceUid: record.studyInstanceUid, seriesInstanceUid: record.seriesInstanceUid, patientId: record.patientId, sizeBytes: blob.size };
-      if (outcome.kind === 'stored') return { ...base, outcome: 'stored' };
-      if (!outcome.sameBytes) {
-        // The first copy is kept; the other one is dropped but logged so staff can look into it.
-        if (outcome.keptBlobKey !== blob.key) await dropBlob();
-        this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, keptBlob: outcome.keptBlobKey, droppedBlob: blob.key }, 'same SOP Instance UID received again with different bytes; first copy kept');
-        return { ...base, outcome: 'duplicate-different-bytes' };
-      }
-      return { ...base, outcome: 'duplicate' };
+      outcome = await indexed;
     } catch (err) {
       await dropBlob();
       this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot index instance');
       return { status: Status.OutOfResources, errorComment: 'index failure' };
     }
+    const folderSyncError = await nameDurable;
+    if (folderSyncError) {
+      // Indexed, but the name may not survive a power loss: the sender is told to retry (a retry is
+      // answered as a duplicate), and the bytes are kept because the index points at them.
+      this.log.error({ sopInstanceUid: req.sopInstanceUid, err: folderSyncError.message }, 'cannot make the stored name durable');
+      return { status: Status.OutOfResources, errorComment: 'storage failure' };
+    }
+    const base = { status: Status.Success, studyInstanceUid: record.studyInstanceUid, seriesInstanceUid: record.seriesInstanceUid, patientId: record.patientId, sizeBytes: blob.size };
+    if (outcome.kind === 'stored') return { ...base, outcome: 'stored' };
+    if (!outcome.sameBytes) {
+      // The first copy is kept; the other one is dropped but logged so staff can look into it.
+      if (outcome.keptBlobKey !== blob.key) await dropBlob();
+      this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, keptBlob: outcome.keptBlobKey, droppedBlob: blob.key }, 'same SOP Instance UID received again with different bytes; first copy kept');
+      return { ...base, outcome: 'duplicate-different-bytes' };
+    }
+    return { ...base, outcome: 'duplicate' };
   }
 
   /** Parses the header from the in-memory head; reads more from disk when the header is longer. */

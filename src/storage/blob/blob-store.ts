@@ -12,8 +12,12 @@ export interface BlobRef {
 export interface BlobWriter extends Writable {
   /** Bytes accepted so far. */
   readonly bytesWritten: number;
-  /** Makes the object durable and visible under its content address (stored once if it already exists). */
-  commit(): Promise<BlobRef & { alreadyStored: boolean }>;
+  /**
+   * Makes the object visible under its content address (stored once if it already exists). The bytes
+   * are durable when it resolves; `nameDurable` resolves when the name (the folder entry) is too, so a
+   * caller can overlap that last fsync with its own work before it acknowledges.
+   */
+  commit(): Promise<BlobRef & { alreadyStored: boolean; nameDurable: Promise<void> }>;
   /** Drops the partial object. Safe to call more than once, and after a failed commit. */
   abort(): Promise<void>;
 }

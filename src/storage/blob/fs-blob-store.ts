@@ -82,19 +82,25 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  private tempCounter = 0;
+  private readonly tempPrefix = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  private nextTempPath(): string {
+    return join(this.tmpDir, `${this.tempPrefix}-${++this.tempCounter}.tmp`);
+  }
+
   /** @internal A new, empty temporary file, open for writing. */
   takeTempFile(): { path: string; fd: number } {
     const spare = this.spareTempFiles.pop();
     this.refillTempFiles();
     if (spare) return spare;
-    const path = join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+    const path = this.nextTempPath();
     return { path, fd: openSync(path, 'wx') };
   }
 
   private refillTempFiles(): void {
     if (this.refilling || this.closed || this.spareTempFiles.length >= 4) return;
     this.refilling = true;
-    const path = join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+    const path = this.nextTempPath();
     openFd(path, 'wx', (err, fd) => {
       this.refilling = false;
       if (err) return;
@@ -116,7 +122,9 @@ export class FsBlobStore implements BlobStore {
     const writer = this.createWriter();
     try {
       await pipeline(Buffer.isBuffer(source) ? Readable.from([source]) : source, writer);
-      return await writer.commit();
+      const { nameDurable, ...ref } = await writer.commit();
+      await nameDurable;
+      return ref;
     } catch (err) {
       await writer.abort();
       throw err;
@@ -248,11 +256,12 @@ class FsBlobWriter extends Writable implements BlobWriter {
     else finish(null);
   }
 
-  async commit(): Promise<BlobRef & { alreadyStored: boolean }> {
+  async commit(): Promise<BlobRef & { alreadyStored: boolean; nameDurable: Promise<void> }> {
     if (this.state !== 'finished') throw new Error('blob writer: commit() before the stream finished');
     const key = this.hash.digest('hex');
     const finalPath = this.store.localPath(key);
     let alreadyStored = false;
+    let nameDurable: Promise<void> = Promise.resolve();
     let existingSize = -1;
     try {
       existingSize = statSync(finalPath).size;
@@ -264,10 +273,10 @@ class FsBlobWriter extends Writable implements BlobWriter {
       unlinkSync(this.tmpPath);
     } else {
       renameSync(this.tmpPath, finalPath);
-      if (this.store.fsync) await this.store.fsyncFolderOf(key);
+      if (this.store.fsync) nameDurable = this.store.fsyncFolderOf(key);
     }
     this.state = 'committed';
-    return { key, size: this.written, alreadyStored };
+    return { key, size: this.written, alreadyStored, nameDurable };
   }
 
   async abort(): Promise<void> {
