@@ -34,7 +34,9 @@ export async function main(argv: string[]): Promise<void> {
           process.exitCode = await edgePullCommand(rest.slice(1));
           return;
         }
+        if (rest[0] === 'send') return void (process.exitCode = await (await import('./edge-send-command.ts')).edgeSendCommand(rest.slice(1)));
         throw new UsageError(`unknown edge command "${rest[0] ?? ''}"`);
+      case 'consumer': return void (process.exitCode = await (await import('./consumer-command.ts')).consumerCommand(rest));
       case 'bench': {
         const { benchCommand } = await import('../../bench/run-bench.ts');
         process.exitCode = await benchCommand(rest);

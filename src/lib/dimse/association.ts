@@ -443,9 +443,11 @@ export abstract class AssociationCore {
   private onProtocolError(error: Error): void {
     const reason = error instanceof PduDecodeError ? error.abortReason : AbortReason.NotSpecified;
     const code = error instanceof DimseError ? error.code : 'INTERNAL';
-    if (!(error instanceof DimseError)) this.logger.error(this.logFields({ errorCode: code, error: error.message }), 'internal error while handling input');
+    // Not one of ours: a bug, or an exception from application code called synchronously; its
+    // message is not logged (it could quote patient data).
+    if (!(error instanceof DimseError)) this.logger.error(this.logFields({ errorCode: code, errorName: error.name }), 'internal error while handling input');
     else this.logger.warn(this.logFields({ errorCode: code, error: error.message }), 'protocol error, aborting association');
-    this.abort(AbortSource.ServiceProvider, reason, error.message);
+    this.abort(AbortSource.ServiceProvider, reason, error instanceof DimseError ? error.message : 'internal error');
   }
 
   private onIdle(): void {

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { type TestContext, after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { storescu } from '../../../test-support/dcmtk.ts';
 import { requireTools } from '../../../test-support/system-tools.ts';
@@ -125,25 +125,25 @@ describe('backpressure with a 200 MB object', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function assertBounded(result: SlowResult, growth: number): void {
+  function assertBounded(t: TestContext, result: SlowResult, growth: number): void {
     // Each queued chunk is at most one PDV: the server announces a 16 KiB maximum PDU.
     const queuedBound = result.maxQueuedChunks * 16384;
-    console.log(`peak queue ${result.maxQueuedChunks} chunks (<= ${(queuedBound / 2 ** 20).toFixed(2)} MiB), peak RSS growth ${(growth / 2 ** 20).toFixed(1)} MiB`);
+    t.diagnostic(`peak queue ${result.maxQueuedChunks} chunks (<= ${(queuedBound / 2 ** 20).toFixed(2)} MiB), peak RSS growth ${(growth / 2 ** 20).toFixed(1)} MiB`);
     assert.equal(result.sha256, expectedSha, 'every byte arrived, in order');
     assert.equal(result.bytes, expectedBytes);
     assert.ok(queuedBound <= 2 * STORE_HIGH_WATER_MARK, `queued at most ${queuedBound} bytes`);
     assert.ok(growth < OBJECT_BYTES / 2, `RSS grew by ${(growth / 2 ** 20).toFixed(0)} MiB for a ${OBJECT_BYTES / 2 ** 20} MiB object`);
   }
 
-  it('storescu to a slow handler: memory stays bounded', { skip: requireTools({ commands: ['storescu'] }), timeout: 180_000 }, async () => {
+  it('storescu to a slow handler: memory stays bounded', { skip: requireTools({ commands: ['storescu'] }), timeout: 180_000 }, async (t) => {
     results = [];
     const { value: sent, growth } = await peakRssGrowth(() => storescu({ port, files: [path], extraArgs: ['-R', '-xe'], timeoutMs: 170_000 }));
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(results.length, 1);
-    assertBounded(results[0]!, growth);
+    assertBounded(t, results[0]!, growth);
   });
 
-  it('DicomClient.storeFile streams from disk to a slow handler: memory stays bounded', { timeout: 180_000 }, async () => {
+  it('DicomClient.storeFile streams from disk to a slow handler: memory stays bounded', { timeout: 180_000 }, async (t) => {
     results = [];
     const { value: response, growth } = await peakRssGrowth(async () => {
       const client = await DicomClient.connect({
@@ -161,6 +161,6 @@ describe('backpressure with a 200 MB object', () => {
     });
     assert.equal(response.status, Status.Success);
     assert.equal(results.length, 1);
-    assertBounded(results[0]!, growth);
+    assertBounded(t, results[0]!, growth);
   });
 });

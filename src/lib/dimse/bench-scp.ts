@@ -3,23 +3,25 @@
 //   node --import tsx src/lib/dimse/bench-scp.ts DIR [--reps N] [--pdu BYTES] [--io async|sync] [--keep]
 //
 // DIR is a folder of Part 10 files (e.g. `python3 ../shared/bench/gen_study.py /tmp/study400 --n 400`).
-// Each repetition runs, interleaved (medians are printed at the end):
+// Each repetition runs, interleaved (medians and best runs are printed at the end):
 //   ours-file   DicomServer whose handler writes each instance to its own file (small Part 10
-//               header + the received data set, no fsync), like storescp -od; --io sync uses
-//               blocking writes like storescp, async (default) the thread pool
+//               header + the received data set, no fsync), like storescp -od. By default with
+//               blocking writes, as storescp does; --io async goes through the libuv thread pool
+//               (what a durable store with fsync would use; slower here, see writeToFile)
 //   ours-drain  DicomServer whose handler only drains the stream: the library's own cost
 //   storescp    `storescp -od OUT` (DCMTK, parses and re-encodes, no fsync)
 // The sender is always `storescu -aec BENCH +sd +r 127.0.0.1 PORT DIR` with TCP_NODELAY=1 (one
 // association, default proposals; PDUs are sized by what the receiver announces, 16384 by default
-// for both storescp and us). Every receiver is a fresh process that first gets one untimed pass of
-// the study (warm-up: a real SCP is long-running); wall time is measured around the second storescu. CPU is the receiver's
-// user+system time over the transfer, read from /proc/PID/stat. Both receivers run as fresh
-// child processes (ours: this script with --serve), so the harness never shares their CPU.
+// for both storescp and us). Every receiver is a fresh child process (ours: this script with
+// --serve), so the harness never shares its CPU, and first gets one untimed pass of the study
+// (warm-up: a real SCP is long-running, and V8 needs it). Wall time is measured around the second
+// storescu; CPU is the receiver's user+system time over it, from /proc/PID/stat.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writevSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { finished } from 'node:stream/promises';
@@ -47,7 +49,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   let serveMode: 'file' | 'drain' | undefined;
-  let io: FileIo = 'async';
+  let io: FileIo = 'sync';
   let reps = 3;
   let pdu: number | undefined;
   let keep = false;
@@ -56,7 +58,7 @@ function parseArgs(argv: string[]): Args {
     if (arg === '--reps') reps = Number(argv[++i]);
     else if (arg === '--pdu') pdu = Number(argv[++i]);
     else if (arg === '--keep') keep = true;
-    else if (arg === '--io') io = argv[++i] === 'sync' ? 'sync' : 'async';
+    else if (arg === '--io') io = argv[++i] === 'async' ? 'async' : 'sync';
     else if (arg === '--serve') serveMode = argv[++i] === 'file' ? 'file' : 'drain';
     else positional.push(arg);
   }
@@ -231,10 +233,16 @@ async function processCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 async function runStorescp(dir: string, outDir: string, pdu: number | undefined): Promise<Sample> {
-  const probe = new DicomServer();
-  const { port } = await probe.listen(0, '127.0.0.1');
-  await probe.close({ graceMs: 0 });
+  const port = await freePort();
   const args = ['-aet', 'STORESCP', '-od', outDir, ...(pdu ? ['-pdu', String(pdu)] : []), String(port)];
   const child = spawn('storescp', args, { env: tcpEnv, stdio: 'ignore' });
   try {
@@ -290,13 +298,15 @@ async function main(): Promise<void> {
   } finally {
     if (!keep) await rm(work, { recursive: true, force: true });
   }
-  console.log('\nmedian of', reps, 'repetitions:');
-  console.log('case        wall s   img/s   MB/s   receiver CPU s   CPU ms/instance');
+  console.log(`\nmedian of ${reps} repetitions (best in brackets):`);
+  console.log('case        wall s          img/s        MB/s       receiver CPU ms/instance');
   for (const name of cases) {
-    const wall = median(samples[name].map((s) => s.seconds));
-    const cpu = median(samples[name].map((s) => s.cpuSeconds));
+    const walls = samples[name].map((s) => s.seconds);
+    const wall = median(walls);
+    const best = Math.min(...walls);
+    const cpuPerInstance = (median(samples[name].map((s) => s.cpuSeconds)) * 1000) / study.count;
     console.log(
-      `${name.padEnd(10)}  ${wall.toFixed(3).padStart(6)}  ${(study.count / wall).toFixed(0).padStart(6)}  ${(study.bytes / 1e6 / wall).toFixed(0).padStart(5)}  ${cpu.toFixed(2).padStart(15)}  ${((cpu * 1000) / study.count).toFixed(3).padStart(16)}`,
+      `${name.padEnd(10)}  ${wall.toFixed(3)} [${best.toFixed(3)}]  ${(study.count / wall).toFixed(0).padStart(4)} [${(study.count / best).toFixed(0).padStart(4)}]  ${(study.bytes / 1e6 / wall).toFixed(0).padStart(3)} [${(study.bytes / 1e6 / best).toFixed(0).padStart(3)}]  ${cpuPerInstance.toFixed(3).padStart(10)}`,
     );
   }
 }

@@ -67,6 +67,7 @@ export {
   encodePDataTf,
   encodeControlPdu,
   decodeControlPdu,
+  validateAeTitle,
 } from './pdu.ts';
 export {
   type CommandSet,

@@ -210,6 +210,13 @@ function aeTitleField(aeTitle: string): Buffer {
   return Buffer.from(validateAeTitle(aeTitle).padEnd(16, ' '), 'latin1');
 }
 
+/** An acceptor echoes the requestor's AE titles as received, even ones it would not send itself. */
+function echoedAeTitleField(aeTitle: string): Buffer {
+  const field = Buffer.alloc(16, 0x20);
+  field.write(aeTitle.slice(0, 16), 0, 'latin1');
+  return field;
+}
+
 function encodeUserInformation(info: UserInformation, isRequest: boolean): Buffer {
   const sub: Buffer[] = [];
   const max = Buffer.allocUnsafe(4);
@@ -246,8 +253,9 @@ function encodeUserInformation(info: UserInformation, isRequest: boolean): Buffe
 function associateFixedFields(pdu: AssociateRqPdu | AssociateAcPdu): Buffer {
   const fixed = Buffer.alloc(68);
   fixed.writeUInt16BE(pdu.protocolVersion, 0);
-  aeTitleField(pdu.calledAeTitle).copy(fixed, 4);
-  aeTitleField(pdu.callingAeTitle).copy(fixed, 20);
+  const field = pdu.type === 'associate-rq' ? aeTitleField : echoedAeTitleField;
+  field(pdu.calledAeTitle).copy(fixed, 4);
+  field(pdu.callingAeTitle).copy(fixed, 20);
   return fixed;
 }
 
@@ -492,9 +500,8 @@ function decodeAssociate(kind: 'rq' | 'ac', body: Buffer): AssociateRqPdu | Asso
       answers.push(answer);
     } else if (type === ItemType.UserInformation) {
       userInformation = decodeUserInformation(itemBody);
-    } else {
-      throw new PduDecodeError(`unexpected item 0x${type.toString(16)} in A-ASSOCIATE-${kind.toUpperCase()}`, AbortReason.UnrecognizedPduParameter);
     }
+    // Other item types (unknown, or an RQ item in an AC) are skipped: be liberal in what we accept.
   }
   if (applicationContextName === undefined) throw new PduDecodeError('A-ASSOCIATE without application context item', AbortReason.InvalidPduParameterValue);
   if (userInformation === undefined) throw new PduDecodeError('A-ASSOCIATE without user information item', AbortReason.InvalidPduParameterValue);
@@ -592,11 +599,6 @@ export class PduDecoder {
 
   get isPaused(): boolean {
     return this.paused;
-  }
-
-  /** True between PDUs: nothing of a partial PDU is held. */
-  get atPduBoundary(): boolean {
-    return this.state === DecoderState.PduHeader && this.headerFill === 0;
   }
 
   push(chunk: Buffer): void {

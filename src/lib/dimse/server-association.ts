@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { type AcceptedPresentationContext, type AssociationLimits, AssociationCore, ReadPause } from './association.ts';
 import { type DataElementInput, encodeDataSet } from './dataset-codec.ts';
 import { type CommandSet, CommandField, commandFieldName, createResponse, isResponseCommand } from './dimse-command.ts';
-import { AbortReason, AssociationClosedError, DimseTimeoutError, PduDecodeError, UnexpectedPduError } from './errors.ts';
+import { AbortReason, AbortSource, AssociationClosedError, DimseTimeoutError, PduDecodeError, UnexpectedPduError } from './errors.ts';
 import type { DimseLogger } from './logger.ts';
 import { type AssociationDecision, type AssociationRequestInfo, type RejectAssociation, Reject, acceptAssociation } from './negotiation.ts';
 import {
@@ -185,6 +185,15 @@ function limitComment(text: string): string {
   return text.length > 64 ? text.slice(0, 64) : text;
 }
 
+/**
+ * What we log about an error thrown by application code: its class and code, never its message,
+ * which could quote patient data.
+ */
+function errorFields(err: unknown): { errorName: string; errorCode: string | undefined } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return { errorName: err instanceof Error ? err.name : typeof err, errorCode: typeof code === 'string' ? code : undefined };
+}
+
 export class ScpAssociation extends AssociationCore implements ServerAssociation {
   callingAeTitle = '';
   calledAeTitle = '';
@@ -214,7 +223,10 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
         if (this.state !== 'awaiting-request') throw new UnexpectedPduError('A-ASSOCIATE-RQ after the association was requested');
         this.stopArtim();
         this.state = 'negotiating';
-        void this.negotiate(pdu);
+        this.negotiate(pdu).catch((err: unknown) => {
+          this.logger.error(this.logFields(errorFields(err)), 'association negotiation failed');
+          this.abort(AbortSource.ServiceProvider, AbortReason.NotSpecified, 'negotiation failed');
+        });
         return;
       case 'release-rq':
         if (this.state !== 'established') throw new UnexpectedPduError('A-RELEASE-RQ outside an established association');
@@ -256,7 +268,7 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
     try {
       return await handler(info);
     } catch (err) {
-      this.logger.error(this.logFields({ error: err instanceof Error ? err.message : String(err) }), 'onAssociationRequest failed; rejecting');
+      this.logger.error(this.logFields(errorFields(err)), 'onAssociationRequest failed; rejecting');
       return Reject.noReasonGiven();
     }
   }
@@ -505,10 +517,12 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
     } catch (err) {
       outcome = Promise.reject(err);
     }
-    outcome.then(
-      (result) => this.storeSettled(op, this.validResult(result, 'C-STORE')),
-      (err: unknown) => this.storeSettled(op, this.failureFrom(err, Status.ProcessingFailure, 'C-STORE')),
-    );
+    outcome
+      .then(
+        (result) => this.storeSettled(op, this.validResult(result, 'C-STORE')),
+        (err: unknown) => this.storeSettled(op, this.failureFrom(err, Status.ProcessingFailure, 'C-STORE')),
+      )
+      .catch((err: unknown) => this.internalError(err));
   }
 
   private storeSettled(op: Operation, result: DimseResult): void {
@@ -539,7 +553,8 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
         (result) => this.validResult(result, 'C-ECHO'),
         (err: unknown) => this.failureFrom(err, Status.ProcessingFailure, 'C-ECHO'),
       )
-      .then((result) => this.finish(op, createResponse(op.command, result.status, this.resultFields(result))));
+      .then((result) => this.finish(op, createResponse(op.command, result.status, this.resultFields(result))))
+      .catch((err: unknown) => this.internalError(err));
   }
 
   private queryRequest(op: Operation, identifier: Buffer): QueryRequest {
@@ -582,7 +597,7 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
         result = this.failureFrom(err, Status.UnableToProcess, 'C-FIND');
       }
       this.finish(op, createResponse(op.command, result.status, this.resultFields(result)));
-    })();
+    })().catch((err: unknown) => this.internalError(err));
   }
 
   private performMove(op: Operation, identifier: Buffer): void {
@@ -630,7 +645,7 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
         response = createResponse(op.command, failure.status, this.resultFields(failure));
       }
       this.finish(op, response);
-    })();
+    })().catch((err: unknown) => this.internalError(err));
   }
 
   // --- completion ------------------------------------------------------------------------------
@@ -659,6 +674,12 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
     }
   }
 
+  /** A bug on our side while performing a request: keep the process alive, drop the association. */
+  private internalError(err: unknown): void {
+    this.logger.error(this.logFields(errorFields(err)), 'internal error while performing a request');
+    this.abort(AbortSource.ServiceProvider, AbortReason.NotSpecified, 'internal error');
+  }
+
   private resultFields(result: DimseResult): Partial<CommandSet> {
     const fields: Partial<CommandSet> = {};
     if (result.errorComment) fields.errorComment = limitComment(result.errorComment);
@@ -668,7 +689,14 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
 
   private validResult(result: DimseResult | undefined, operation: string): DimseResult {
     const status = result?.status;
-    if (typeof status === 'number' && Number.isInteger(status) && status >= 0 && status <= 0xffff) return result!;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 0 && status <= 0xffff) {
+      const { errorComment, offendingElements } = result!;
+      return {
+        status,
+        errorComment: typeof errorComment === 'string' ? errorComment : undefined,
+        offendingElements: Array.isArray(offendingElements) ? offendingElements.filter((t) => Number.isInteger(t)) : undefined,
+      };
+    }
     this.logger.error(this.logFields({ operation }), 'handler returned no valid status; answering processing failure');
     return { status: Status.ProcessingFailure };
   }
@@ -680,7 +708,7 @@ export class ScpAssociation extends AssociationCore implements ServerAssociation
     if (typeof status === 'number' && Number.isInteger(status) && status > 0 && status <= 0xffff && statusCategory(status) !== 'pending') {
       return { status, errorComment: typeof candidate?.errorComment === 'string' ? candidate.errorComment : undefined };
     }
-    this.logger.error(this.logFields({ operation, error: err instanceof Error ? err.message : String(err) }), 'handler failed');
+    this.logger.error(this.logFields({ operation, ...errorFields(err) }), 'handler failed');
     return { status: fallback, errorComment: `${operation} handler failed` };
   }
 }

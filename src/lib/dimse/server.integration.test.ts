@@ -8,9 +8,10 @@ import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DicomClient, type DicomClientOptions } from './client.ts';
 import { encodeDataSet } from './dataset-codec.ts';
+import { createCEchoRequest, decodeCommandSet, encodeCommandSet } from './dimse-command.ts';
 import { AssociationAbortedError, AssociationRejectedError, DimseStatusError, NoPresentationContextError } from './errors.ts';
 import { Reject, acceptAssociation } from './negotiation.ts';
-import { PduType, encodeAssociateRq } from './pdu.ts';
+import { PduDecoder, PduType, encodeAssociateRq, encodePDataTf, encodeReleaseRq } from './pdu.ts';
 import { type DicomServerOptions, DicomServer } from './server.ts';
 import type { CStoreRequest, ServerAssociation } from './server-association.ts';
 import { Status } from './status.ts';
@@ -351,6 +352,65 @@ describe('DicomServer robustness', () => {
     stray.socket.write(Buffer.from([0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 2]));
     const strayBytes = await stray.received;
     assert.equal(strayBytes.subarray(strayBytes.length - 10)[0], PduType.Abort);
+  });
+
+  it('tolerates odd requests: an AE title with a backslash, an unknown item, a throwing listener', async () => {
+    const { server, port } = await startServer();
+    server.on('association', () => {
+      throw new Error('listener bug');
+    });
+    const rq = verificationRq();
+    const oddAeTitle = 'BAD\\AE'.padEnd(16, ' ');
+    rq.write(oddAeTitle, 26, 'latin1'); // calling AE title field
+    const unknownItem = Buffer.from([0x77, 0x00, 0x00, 0x02, 0x01, 0x02]);
+    const withUnknown = Buffer.concat([rq, unknownItem]);
+    withUnknown.writeUInt32BE(rq.readUInt32BE(2) + unknownItem.length, 2);
+    const { socket, received } = rawConnection(port);
+    socket.write(withUnknown);
+    const [answer] = (await once(socket, 'data')) as [Buffer];
+    assert.equal(answer[0], PduType.AssociateAc);
+    assert.equal(answer.toString('latin1', 26, 42), oddAeTitle, 'echoed as received');
+    socket.end();
+    await received;
+    const client = await connectClient(port);
+    assert.equal((await client.echo()).status, 0);
+  });
+
+  it('holds a request sent before the previous answer and answers both in order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { port } = await startServer({
+      handlers: {
+        async onCEcho() {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          await sleep(50);
+          inFlight--;
+          return { status: Status.Success };
+        },
+      },
+    });
+    const { socket, received } = rawConnection(port);
+    socket.write(verificationRq());
+    await once(socket, 'data'); // A-ASSOCIATE-AC
+    const echo = (id: number) => encodePDataTf([{ contextId: 1, isCommand: true, isLast: true, data: encodeCommandSet(createCEchoRequest(id)) }]);
+    socket.write(Buffer.concat([echo(1), echo(2), encodeReleaseRq()])); // no waiting in between
+    const answers: number[] = [];
+    const decoder = new PduDecoder(
+      {
+        controlPdu: (pdu) => {
+          if (pdu.type === 'release-rp') socket.end();
+        },
+        pdvData: (_c, isCommand, _l, data) => {
+          if (isCommand) answers.push(decodeCommandSet(data).messageIdBeingRespondedTo ?? -1);
+        },
+        decodeError: (err) => assert.fail(err),
+      },
+      { maxPDataLength: 1 << 20, maxControlLength: 1 << 16 },
+    );
+    socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+    await received;
+    assert.deepEqual(answers, [1, 2]);
+    assert.equal(maxInFlight, 1, 'one operation at a time');
   });
 
   it('closes connections that send no association request within ARTIM', async () => {

@@ -59,8 +59,8 @@ export class DicomServer extends EventEmitter<DicomServerEvents> {
         if (this.associations.size > this.maxAssociations) return Reject.localLimitExceeded();
         return undefined;
       },
-      established: (association) => this.emit('association', association),
-      ended: (association, error) => this.emit('associationEnded', association, error),
+      established: (association) => this.emitSafely('association', association),
+      ended: (association, error) => this.emitSafely('associationEnded', association, error),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     this.server.on('error', (err) => logger.error({ errorCode: (err as NodeJS.ErrnoException).code ?? err.name }, 'DICOM listener error'));
@@ -115,6 +115,15 @@ export class DicomServer extends EventEmitter<DicomServerEvents> {
     }
     await listenerClosed;
     this.env.logger.info({}, 'DICOM server closed');
+  }
+
+  /** A throwing listener must not break the association that triggered the event. */
+  private emitSafely<K extends keyof DicomServerEvents>(event: K, ...args: DicomServerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: DicomServerEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.env.logger.error({ event, errorName: err instanceof Error ? err.name : typeof err }, 'DicomServer event listener threw');
+    }
   }
 
   private onConnection(socket: Socket): void {

@@ -129,6 +129,7 @@ export async function startEdge(opts: EdgeRoleOptions): Promise<EdgeRole> {
       );
     },
   });
+  await (await import('./submission/index.ts')).startEdgeSubmission({ ...opts, index }); // release jobs + POST /api/edge/release
   const address = await scp.listen(config.dicom.port, config.dicom.host);
   return {
     index,
