@@ -39,13 +39,16 @@ export async function handleRetrieveDocumentSet(ctx: XdsContext, ex: SoapExchang
   const errors: RegistryError[] = [];
   const documents: DocumentToReturn[] = [];
   for (const req of parsed.request.documents) {
-    if (req.repositoryUniqueId !== ctx.repository.repositoryUniqueId) {
-      errors.push(registryError('XDSUnknownRepositoryId', `repository ${req.repositoryUniqueId} is not this repository`, req.documentUniqueId));
-      continue;
-    }
+    // A document this repository does not hold is XDSDocumentUniqueIdError whatever repository id it
+    // was asked under (the NIST ITI-43 vector); a document it holds, asked under another repository's
+    // id, is XDSUnknownRepositoryId (A-RET-03). RAD-69 checks the repository first (NIST gold 4811).
     const row = await ctx.repository.findDocument(req.documentUniqueId);
     if (!row) {
       errors.push(registryError('XDSDocumentUniqueIdError', `document ${req.documentUniqueId} is not in this repository`, req.documentUniqueId));
+      continue;
+    }
+    if (req.repositoryUniqueId !== ctx.repository.repositoryUniqueId) {
+      errors.push(registryError('XDSUnknownRepositoryId', `repository ${req.repositoryUniqueId} is not this repository`, req.documentUniqueId));
       continue;
     }
     documents.push({ ...req, mimeType: row.mime_type, content: () => ctx.repository.openDocument(row) });

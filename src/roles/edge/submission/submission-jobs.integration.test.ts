@@ -196,3 +196,22 @@ test('a report (PDF and text) is registered with the manifest and retrieved by I
     await s.close();
   }
 });
+
+test('POST /api/edge/release with wait: the edge submits to its own clearinghouse by default', { skip }, async () => {
+  const file = join(corpusDir, 'mr_philips_empty_patient_name.dcm');
+  const sent = await storescu({ port: net.network.ports.dicom, calledAeTitle: net.config.dicom.aet, files: [file] });
+  assert.equal(sent.code, 0, sent.stderr);
+  const released = new Set((await net.network.db.db.selectFrom('edge_release').select('study_uid').execute()).map((r) => r.study_uid));
+  const study = (await net.network.edge.index.listStudies()).find((st) => !released.has(st.studyInstanceUid))!;
+  const post = (body: unknown, auth: string | null = net.adminAuth) =>
+    fetch(`${net.baseUrl}/api/edge/release`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(body) });
+  assert.equal((await post({ studyInstanceUid: study.studyInstanceUid }, null)).status, 401);
+  assert.equal((await post({})).status, 400);
+  const res = await post({ studyInstanceUid: study.studyInstanceUid, dateOfBirth: '04 Jul 1980', wait: true });
+  const answer = (await res.json()) as { status: string; accessCode: string; dateOfBirth: string; patientId: string; lastError?: string };
+  assert.equal(res.status, 200, JSON.stringify(answer));
+  assert.equal(answer.status, 'manifest-registered');
+  assert.equal(answer.dateOfBirth, '19800704');
+  const history = (await (await fetch(`${net.baseUrl}/api/edge/release/${study.studyInstanceUid}`, { headers: { authorization: net.adminAuth } })).json()) as { history: { status: string }[] };
+  assert.deepEqual(history.history.map((h) => h.status), ['queued', 'sending-images', 'images-sent', 'manifest-registered']);
+});
