@@ -10,6 +10,7 @@ import { startTestNetwork, type TestNetwork } from '../../../../test-support/net
 import { storescu } from '../../../../test-support/dcmtk.ts';
 import { corpusDir, requireTools } from '../../../../test-support/system-tools.ts';
 import { silentLogger } from '../../../util/log.ts';
+import { extractIndexAttributesFromFile } from '../../../lib/dicom/file.ts';
 import { SubmissionService, type ReportSource } from './submission-service.ts';
 import { DocumentConsumer } from '../../consumer/index.ts';
 import { memoryAttachmentSink } from '../../../lib/soap/index.ts';
@@ -198,20 +199,23 @@ test('a report (PDF and text) is registered with the manifest and retrieved by I
 });
 
 test('POST /api/edge/release with wait: the edge submits to its own clearinghouse by default', { skip }, async () => {
-  const file = join(corpusDir, 'mr_philips_empty_patient_name.dcm');
-  const sent = await storescu({ port: net.network.ports.dicom, calledAeTitle: net.config.dicom.aet, files: [file] });
+  const files = [join(corpusDir, 'dx_odd_length_pixeldata.dcm'), join(corpusDir, 'mr_philips_empty_patient_name.dcm')];
+  const sent = await storescu({ port: net.network.ports.dicom, calledAeTitle: net.config.dicom.aet, files });
   assert.equal(sent.code, 0, sent.stderr);
-  const released = new Set((await net.network.db.db.selectFrom('edge_release').select('study_uid').execute()).map((r) => r.study_uid));
-  const study = (await net.network.edge.index.listStudies()).find((st) => !released.has(st.studyInstanceUid))!;
+  const [dx, noPatientId] = await Promise.all(files.map(async (f) => (await extractIndexAttributesFromFile(f)).header.attributes.study.instanceUid!));
   const post = (body: unknown, auth: string | null = net.adminAuth) =>
     fetch(`${net.baseUrl}/api/edge/release`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) }, body: JSON.stringify(body) });
-  assert.equal((await post({ studyInstanceUid: study.studyInstanceUid }, null)).status, 401);
+  assert.equal((await post({ studyInstanceUid: dx }, null)).status, 401);
   assert.equal((await post({})).status, 400);
-  const res = await post({ studyInstanceUid: study.studyInstanceUid, dateOfBirth: '04 Jul 1980', wait: true });
+  const refused = await post({ studyInstanceUid: noPatientId, dateOfBirth: '19800704', wait: true });
+  assert.equal(refused.status, 422);
+  assert.equal(((await refused.json()) as { code: string }).code, 'NO_PATIENT_ID');
+
+  const res = await post({ studyInstanceUid: dx, dateOfBirth: '04 Jul 1980', wait: true });
   const answer = (await res.json()) as { status: string; accessCode: string; dateOfBirth: string; patientId: string; lastError?: string };
   assert.equal(res.status, 200, JSON.stringify(answer));
   assert.equal(answer.status, 'manifest-registered');
   assert.equal(answer.dateOfBirth, '19800704');
-  const history = (await (await fetch(`${net.baseUrl}/api/edge/release/${study.studyInstanceUid}`, { headers: { authorization: net.adminAuth } })).json()) as { history: { status: string }[] };
+  const history = (await (await fetch(`${net.baseUrl}/api/edge/release/${dx}`, { headers: { authorization: net.adminAuth } })).json()) as { history: { status: string }[] };
   assert.deepEqual(history.history.map((h) => h.status), ['queued', 'sending-images', 'images-sent', 'manifest-registered']);
 });
