@@ -12,6 +12,9 @@ Commands:
   start                                   run every role in one process (SQLite + data folder)
   edge pull --patient-id ID --accession ACC
                                           find the study on the configured PACS and pull it into the edge
+  edge send --study UID [--dob YYYYMMDD]  release a study to its patient; prints the access code
+  consumer fetch --dob YYYYMMDD --code CODE --out DIR [--url URL]
+                                          retrieve a patient's exams as a Document Consumer
   bench                                   run the ingest benchmark against DCMTK storescp and Orthanc
   config                                  print the environment variables the configuration reads
 

@@ -39,7 +39,7 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
   let ready = false;
   try {
     const blobs = new FsBlobStore({ dir: config.blobs.dir ?? join(config.dataDir, 'blobs'), fsync: config.blobs.fsync });
-    cleanups.unshift(async () => blobs.close());
+    cleanups.unshift(() => blobs.close());
     const accounts = new StaffAccounts(db.db, config.staff);
     const admin = await accounts.ensureAdmin(config.admin.initialPassword);
     if (admin.created) log.info({ username: 'admin' }, 'admin account created');
@@ -104,7 +104,7 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
     const clearinghouse = await startClearinghouse({ config, identity, db: db.db, blobs, app, audit, log: log.child({ role: 'clearinghouse' }) });
     cleanups.unshift(() => clearinghouse.close());
 
-    const edge = await startEdge({ config, db: db.db, blobs, app, audit, log: log.child({ role: 'edge' }) });
+    const edge = await startEdge({ config, identity, db: db.db, blobs, app, audit, log: log.child({ role: 'edge' }) });
     cleanups.unshift(() => edge.close());
 
     const { httpPort, httpsPort } = await servers.listen();

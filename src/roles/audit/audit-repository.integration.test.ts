@@ -19,6 +19,7 @@ import { validateAgainstSchema } from '../../lib/audit/testing.ts';
 import { openDatabase } from '../../storage/db/open.ts';
 import { startAuditRepository } from './audit-repository.ts';
 import { AuditStore } from './audit-store.ts';
+import { fetchExamsToFolder } from '../consumer/index.ts';
 
 const skip = requireTools({ commands: ['xmllint', 'storescu', 'Orthanc'], shared: true });
 
@@ -144,6 +145,50 @@ describe('audit repository of the network (integration)', { skip }, () => {
       const parsed = parseAuditXml(xml);
       assert.ok(parsed.message.participants.some((p) => p.userIsRequestor), `${e.what}: a requestor participant`);
       if (e.patient) assert.ok(parsed.patientIds.includes(e.patient), `${e.what}: patient ${e.patient}`);
+    }
+  });
+
+  test('the clearinghouse and release transactions are audited too, every record of this node schema-valid', async () => {
+    // Release the study received above: STOW-RS (RAD-108) then RAD-68 (source and repository sides).
+    const greek = readdirSync(corpusDir).includes('charset_greek.dcm');
+    assert.ok(greek);
+    const studies = (await (await fetch(`${net.baseUrl}/api/edge/studies?patientId=SCSGREEK`, { headers: { authorization: net.adminAuth } })).json()) as Array<{ studyInstanceUid: string }>;
+    const release = await fetch(`${net.baseUrl}/api/edge/release`, {
+      method: 'POST',
+      headers: { authorization: net.adminAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ studyInstanceUid: studies[0]!.studyInstanceUid, dateOfBirth: '19700312', wait: true }),
+    });
+    const released = (await release.json()) as { accessCode: string; patientId: string };
+    assert.equal(release.status, 200, JSON.stringify(released));
+    // A consumer with DOB + code: ITI-18, ITI-43, RAD-69 (consumer and registry/repository sides).
+    const out = mkdtempSync(join(tmpdir(), 'audit-consumer-'));
+    try {
+      const summary = await fetchExamsToFolder(
+        { baseUrl: net.baseUrl, headers: { authorization: net.adminAuth }, networkKey: net.network.identity.networkKey, patientIdAuthority: net.network.identity.oids.patientIdAuthority, audit: net.network.audit },
+        '19700312',
+        released.accessCode,
+        out,
+      );
+      assert.ok(summary.images >= 1 && summary.manifests === 1);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    // WADO-URI (RAD-55).
+    const wado = await fetch(`${net.baseUrl}/wado?requestType=WADO&studyUID=${studies[0]!.studyInstanceUid}&seriesUID=1&objectUID=1&contentType=application/dicom`, { headers: { authorization: net.adminAuth } });
+    assert.ok([200, 404].includes(wado.status));
+
+    const transactions = ['RAD-8', 'RAD-14', 'RAD-16', 'RAD-108', 'RAD-68', 'ITI-18', 'ITI-43', 'RAD-69'];
+    for (const code of transactions) {
+      const [xml] = await waitForRecords((x) => x.includes(`csd-code="${code}"`));
+      assert.ok(xml, `an audit record for ${code}`);
+    }
+    // Every record this node emitted (other vendors' samples excluded) is valid against PS3.15 A.5.1.
+    const ours = (await net.network.auditRepository!.store.search({ limit: 1000 })).filter((r) => !r.xml.includes('<!--') && r.peerAddress === '127.0.0.1' && r.transport === 'tls');
+    const own = ours.filter((r) => r.xml.includes(`AuditSourceID="${net.config.dicom.aet}@`) || r.xml.includes(net.network.identity.oids.root));
+    assert.ok(own.length >= transactions.length, `records of this node: ${own.length}`);
+    for (const r of own) {
+      const validation = await validateAgainstSchema(r.xml);
+      assert.equal(validation.valid, true, `${String(validation.errors ?? '')}\n${r.xml.slice(0, 400)}`);
     }
   });
 

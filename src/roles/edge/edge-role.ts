@@ -15,6 +15,8 @@ import type { PacsConnector } from './pacs-pull.ts';
 import type { AuditTrail } from '../../server/audit-trail.ts';
 import { SopClass, TransferSyntax } from '../../lib/dimse/index.ts';
 import { registerEdgeRoutes } from './edge-routes.ts';
+import { startEdgeSubmission } from './submission/index.ts';
+import type { NetworkIdentity } from '../../server/identity.ts';
 
 export interface EdgeRole {
   index: EdgeIndex;
@@ -30,6 +32,7 @@ export interface EdgeRoleOptions {
   blobs: BlobStore;
   app: FastifyInstance;
   audit: AuditTrail;
+  identity: NetworkIdentity;
   log: Logger;
 }
 
@@ -129,7 +132,8 @@ export async function startEdge(opts: EdgeRoleOptions): Promise<EdgeRole> {
       );
     },
   });
-  await (await import('./submission/index.ts')).startEdgeSubmission({ ...opts, index }); // release jobs + POST /api/edge/release
+  // Release jobs (STOW-RS + RAD-68 to the clearinghouse) and POST /api/edge/release.
+  const submission = await startEdgeSubmission({ ...opts, index });
   const address = await scp.listen(config.dicom.port, config.dicom.host);
   return {
     index,
@@ -138,6 +142,7 @@ export async function startEdge(opts: EdgeRoleOptions): Promise<EdgeRole> {
     dicomPort: address.port,
     async close() {
       await scp.close({ graceMs: config.dicom.shutdownGraceSeconds * 1000 });
+      await submission.close();
     },
   };
 }

@@ -50,7 +50,8 @@ export class FsBlobStore implements BlobStore {
   private readonly dirFds = new Map<string, number>();
   /** Temporary files created ahead of need, so creating one is off the per-object critical path. */
   private readonly spareTempFiles: Array<{ path: string; fd: number }> = [];
-  private refilling = false;
+  /** Temporary files being created in the thread pool. */
+  private creating = 0;
   private closed = false;
 
   constructor(opts: FsBlobStoreOptions) {
@@ -64,6 +65,7 @@ export class FsBlobStore implements BlobStore {
       const sub = join(this.dir, i.toString(16).padStart(2, '0'));
       if (!existsSync(sub)) mkdirSync(sub);
     }
+    this.refillTempFiles();
   }
 
   localPath(key: string): string {
@@ -71,9 +73,10 @@ export class FsBlobStore implements BlobStore {
     return join(this.dir, key.slice(0, 2), key);
   }
 
-  /** Releases the folder descriptors kept for fsync and the spare temporary files. */
-  close(): void {
+  /** Releases the folder descriptors kept for fsync and the spare temporary files (also those still being created). */
+  async close(): Promise<void> {
     this.closed = true;
+    while (this.creating > 0) await new Promise((r) => setTimeout(r, 5));
     for (const fd of this.dirFds.values()) closeSync(fd);
     this.dirFds.clear();
     for (const t of this.spareTempFiles.splice(0)) {
@@ -97,22 +100,28 @@ export class FsBlobStore implements BlobStore {
     return { path, fd: openSync(path, 'wx') };
   }
 
+  /**
+   * Creating a file costs about 0.5 ms of kernel time here, a large part of an instance's handling:
+   * keep up to 16 ready, created four at a time in the thread pool, off the main thread.
+   */
   private refillTempFiles(): void {
-    if (this.refilling || this.closed || this.spareTempFiles.length >= 4) return;
-    this.refilling = true;
-    const path = this.nextTempPath();
-    openFd(path, 'wx', (err, fd) => {
-      this.refilling = false;
-      if (err) return;
-      if (this.closed) {
-        closeSync(fd);
-        rmSync(path, { force: true });
-        return;
-      }
-      this.spareTempFiles.push({ path, fd });
-      this.refillTempFiles();
-    });
+    while (!this.closed && this.creating < 4 && this.spareTempFiles.length + this.creating < 16) {
+      this.creating++;
+      const path = this.nextTempPath();
+      openFd(path, 'wx', (err, fd) => {
+        this.creating--;
+        if (err) return;
+        if (this.closed) {
+          closeSync(fd);
+          rmSync(path, { force: true });
+          return;
+        }
+        this.spareTempFiles.push({ path, fd });
+        this.refillTempFiles();
+      });
+    }
   }
+
 
   createWriter(): BlobWriter {
     return new FsBlobWriter(this);
