@@ -12,6 +12,7 @@
 // - So delivery is at least once and in order. Each message carries a stable id in its structured
 //   data (syslog.ts, MESSAGE_ID_SD_ID) so that a receiver can drop the rare repeat: a message that
 //   was delivered but whose file was not yet deleted when the connection broke or the process died.
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -81,17 +82,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Waits `ms`, or less when `signal` aborts (never rejects). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 export class DurableAuditSender {

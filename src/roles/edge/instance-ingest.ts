@@ -5,14 +5,14 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../storage/blob/blob-store.ts';
 import type { Logger } from '../../util/log.ts';
-import { extractIndexAttributes, type IndexAttributes } from '../../lib/dicom/header.ts';
+import { once } from 'node:events';
+import type { IndexAttributes } from '../../lib/dicom/header.ts';
+import { readStoredDatasetHeader } from '../shared/stored-dataset-header.ts';
 import { DicomParseError } from '../../lib/dicom/errors.ts';
 import type { EdgeIndex, IndexOutcome, InstanceIndexRecord } from './edge-index.ts';
 
 /** Bytes kept in memory from the start of each object for indexing; the rest streams to disk. */
 const HEAD_BYTES = 64 * 1024;
-/** Largest header (everything before Pixel Data) we read back from disk for objects with huge headers. */
-const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 export const Status = {
   Success: 0x0000,
@@ -57,7 +57,7 @@ export class InstanceIngest {
           head.push(chunk);
           headLength += chunk.length;
         }
-        if (!writer.write(chunk)) await waitDrain(writer);
+        if (!writer.write(chunk)) await once(writer, 'drain');
       }
       await new Promise<void>((resolve, reject) => writer.end((err?: Error | null) => (err ? reject(err) : resolve())));
     } catch (err) {
@@ -86,7 +86,7 @@ export class InstanceIngest {
 
     let attrs: IndexAttributes;
     try {
-      attrs = await this.readAttributes(Buffer.concat(head), req.transferSyntaxUid, blob.key, blob.size);
+      attrs = await readStoredDatasetHeader(this.blobs, blob, Buffer.concat(head), req.transferSyntaxUid);
     } catch (err) {
       await dropBlob();
       const reason = err instanceof DicomParseError ? err.message : `cannot parse the dataset: ${(err as Error).message}`;
@@ -168,35 +168,8 @@ export class InstanceIngest {
     }
     return { ...base, outcome: 'duplicate' };
   }
-
-  /** Parses the header from the in-memory head; reads more from disk when the header is longer. */
-  private async readAttributes(head: Buffer, transferSyntaxUid: string, blobKey: string, size: number): Promise<IndexAttributes> {
-    let bytes = head;
-    for (;;) {
-      const whole = bytes.length >= size;
-      const result = extractIndexAttributes(bytes, transferSyntaxUid, { wholeDataset: whole });
-      if (result.complete) return result.attributes;
-      if (whole || bytes.length >= MAX_HEADER_BYTES) throw new DicomParseError('truncated', `header not readable: ${result.reason}`);
-      const want = Math.max(result.bytesNeeded ?? 0, bytes.length * 4, 1024 * 1024);
-      bytes = await this.blobs.readHead(blobKey, Math.min(MAX_HEADER_BYTES, size, want));
-    }
-  }
 }
 
-function waitDrain(w: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      w.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
-      w.off('drain', onDrain);
-      reject(err);
-    };
-    w.once('drain', onDrain);
-    w.once('error', onError);
-  });
-}
 
 function truncate(s: string): string {
   // Error Comment (0000,0902) is LO: at most 64 characters.

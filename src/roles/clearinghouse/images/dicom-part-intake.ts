@@ -1,10 +1,12 @@
 // Receives one application/dicom part (a Part 10 file) of a STOW-RS request: finds where the dataset
 // starts in the first bytes, streams the dataset exactly as sent into the blob store (constant memory;
 // only the first 64 KiB are kept for indexing) and reads the attributes the index needs.
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { BlobRef, BlobStore, BlobWriter } from '../../../storage/blob/blob-store.ts';
 import { DicomParseError } from '../../../lib/dicom/errors.ts';
-import { extractIndexAttributes, type IndexAttributes } from '../../../lib/dicom/header.ts';
+import { once } from 'node:events';
+import type { IndexAttributes } from '../../../lib/dicom/header.ts';
+import { readStoredDatasetHeader } from '../../shared/stored-dataset-header.ts';
 import { detectFileLayout, type DicomFileLayout } from '../../../lib/dicom/part10.ts';
 import { StowFailureReason } from '../../../lib/dicomweb/stow-response.ts';
 
@@ -13,7 +15,6 @@ const DATASET_HEAD_BYTES = 64 * 1024;
 /** A File Meta group longer than this is refused (real ones are a few hundred bytes). */
 const MAX_META_BYTES = 1024 * 1024;
 /** Largest header (everything before Pixel Data) read back from the blob for indexing. */
-const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 export interface ReceivedInstance {
   kind: 'received';
@@ -96,7 +97,7 @@ export async function streamDicomPart(blobs: BlobStore, body: Readable): Promise
       datasetHead.push(piece);
       datasetHeadLength += piece.length;
     }
-    if (!target.write(chunk)) await waitDrain(target);
+    if (!target.write(chunk)) await once(target, 'drain');
   };
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -162,7 +163,7 @@ export async function finishDicomPart(blobs: BlobStore, streamed: StreamedPart):
 
   let attributes: IndexAttributes;
   try {
-    attributes = await readAttributes(blobs, streamed.datasetHead, found.transferSyntaxUid, blob);
+    attributes = await readStoredDatasetHeader(blobs, blob, streamed.datasetHead, found.transferSyntaxUid);
   } catch (err) {
     await dropBlob();
     const reason = err instanceof DicomParseError ? err.message : `cannot parse the dataset: ${(err as Error).message}`;
@@ -200,29 +201,4 @@ export async function finishDicomPart(blobs: BlobStore, streamed: StreamedPart):
 }
 
 /** Parses the header from the kept head; reads more from the blob when the header is longer. */
-async function readAttributes(blobs: BlobStore, head: Buffer, transferSyntaxUid: string, blob: BlobRef): Promise<IndexAttributes> {
-  let bytes = head;
-  for (;;) {
-    const whole = bytes.length >= blob.size;
-    const result = extractIndexAttributes(bytes, transferSyntaxUid, { wholeDataset: whole });
-    if (result.complete) return result.attributes;
-    if (whole || bytes.length >= MAX_HEADER_BYTES) throw new DicomParseError('truncated', `header not readable: ${result.reason}`);
-    const want = Math.max(result.bytesNeeded ?? 0, bytes.length * 4, 1024 * 1024);
-    bytes = await blobs.readHead(blob.key, Math.min(MAX_HEADER_BYTES, blob.size, want));
-  }
-}
 
-function waitDrain(w: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      w.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
-      w.off('drain', onDrain);
-      reject(err);
-    };
-    w.once('drain', onDrain);
-    w.once('error', onError);
-  });
-}

@@ -5,6 +5,7 @@
 // Every step appends a status row; failures retry with exponential backoff; unfinished jobs resume
 // when the edge starts. Identifiers (access code, UIDs) are fixed when the release is created, so a
 // retry or a restart never mints a second manifest.
+import { setTimeout as delay } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -462,17 +463,9 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return map;
 }
 
+/** Waits `ms`, or less when `signal` aborts (never rejects). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /** The clearinghouse this edge submits to: configured, or this process's own over loopback HTTP. */
