@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../storage/blob/blob-store.ts';
 import type { Logger } from '../../util/log.ts';
 import { once } from 'node:events';
+import { Status } from '../../lib/dimse/status.ts';
 import type { IndexAttributes } from '../../lib/dicom/header.ts';
 import { readStoredDatasetHeader } from '../shared/stored-dataset-header.ts';
 import { DicomParseError } from '../../lib/dicom/errors.ts';
@@ -14,12 +15,6 @@ import type { EdgeIndex, IndexOutcome, InstanceIndexRecord } from './edge-index.
 /** Bytes kept in memory from the start of each object for indexing; the rest streams to disk. */
 const HEAD_BYTES = 64 * 1024;
 
-export const Status = {
-  Success: 0x0000,
-  OutOfResources: 0xa700,
-  DataSetDoesNotMatchSopClass: 0xa900,
-  CannotUnderstand: 0xc000,
-} as const;
 
 export interface IngestRequest {
   sopClassUid: string;
@@ -91,7 +86,7 @@ export class InstanceIngest {
       await dropBlob();
       const reason = err instanceof DicomParseError ? err.message : `cannot parse the dataset: ${(err as Error).message}`;
       this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, reason }, 'instance refused');
-      return { status: Status.CannotUnderstand, errorComment: truncate(reason) };
+      return { status: Status.UnableToProcess, errorComment: truncate(reason) };
     }
 
     const missing = [
@@ -103,7 +98,7 @@ export class InstanceIngest {
       await dropBlob();
       const reason = `dataset lacks ${missing.join(', ')}`;
       this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, reason }, 'instance refused');
-      return { status: Status.CannotUnderstand, errorComment: truncate(reason) };
+      return { status: Status.UnableToProcess, errorComment: truncate(reason) };
     }
     if (attrs.instance.sopInstanceUid !== req.sopInstanceUid) {
       await dropBlob();
