@@ -213,6 +213,20 @@ function firstDescription(o: { readonly description: readonly { readonly value: 
   return o.description[0]?.value;
 }
 
+/** The attributes every DocumentEntry, SubmissionSet and Folder reads the same way from its registry object. */
+function commonEntryFields(o: ExtrinsicObject | RegistryPackage, knownSlots: ReadonlySet<string>) {
+  return {
+    entryUUID: o.id,
+    logicalId: o.lid,
+    version: o.versionName,
+    availabilityStatus: o.status,
+    homeCommunityId: o.home,
+    title: firstName(o),
+    comments: firstDescription(o),
+    extraSlots: remainingSlots(o.slots, knownSlots),
+  };
+}
+
 function readCode(owner: string, c: Classification, attributeName: string, log: ProblemLog): Code | undefined {
   const slots = slotMap(c.id, c.slots, log);
   const scheme = singleValue(c.id, slots, SLOT.codingScheme, log);
@@ -318,14 +332,7 @@ function readDocumentEntry(eo: ExtrinsicObject, log: ProblemLog): DocumentEntry 
     else log.add(id, `size '${sizeText.slice(0, 30)}' is not a non-negative integer`, 'size');
   }
   return compact({
-    entryUUID: id,
-    logicalId: eo.lid,
-    version: eo.versionName,
-    availabilityStatus: eo.status,
-    homeCommunityId: eo.home,
-    title: firstName(eo),
-    comments: firstDescription(eo),
-    extraSlots: remainingSlots(eo.slots, DE_KNOWN_SLOTS),
+    ...commonEntryFields(eo, DE_KNOWN_SLOTS),
     uniqueId: ext.get(IDENTIFICATION_SCHEME.documentEntryUniqueId) ?? '',
     patientId: ext.get(IDENTIFICATION_SCHEME.documentEntryPatientId) ?? '',
     objectType,
@@ -359,14 +366,7 @@ function readSubmissionSet(rp: RegistryPackage, cls: Classified, log: ProblemLog
   const slots = slotMap(id, rp.slots, log);
   const ext = externalIds(id, rp.externalIdentifiers, log);
   return compact({
-    entryUUID: id,
-    logicalId: rp.lid,
-    version: rp.versionName,
-    availabilityStatus: rp.status,
-    homeCommunityId: rp.home,
-    title: firstName(rp),
-    comments: firstDescription(rp),
-    extraSlots: remainingSlots(rp.slots, new Set([SLOT.submissionTime, SLOT.intendedRecipient])),
+    ...commonEntryFields(rp, new Set([SLOT.submissionTime, SLOT.intendedRecipient])),
     uniqueId: ext.get(IDENTIFICATION_SCHEME.submissionSetUniqueId) ?? '',
     sourceId: ext.get(IDENTIFICATION_SCHEME.submissionSetSourceId) ?? '',
     patientId: ext.get(IDENTIFICATION_SCHEME.submissionSetPatientId) ?? '',
@@ -383,14 +383,7 @@ function readFolder(rp: RegistryPackage, cls: Classified, log: ProblemLog): Fold
   const slots = slotMap(id, rp.slots, log);
   const ext = externalIds(id, rp.externalIdentifiers, log);
   return compact({
-    entryUUID: id,
-    logicalId: rp.lid,
-    version: rp.versionName,
-    availabilityStatus: rp.status,
-    homeCommunityId: rp.home,
-    title: firstName(rp),
-    comments: firstDescription(rp),
-    extraSlots: remainingSlots(rp.slots, new Set([SLOT.lastUpdateTime])),
+    ...commonEntryFields(rp, new Set([SLOT.lastUpdateTime])),
     uniqueId: ext.get(IDENTIFICATION_SCHEME.folderUniqueId) ?? '',
     patientId: ext.get(IDENTIFICATION_SCHEME.folderPatientId) ?? '',
     codeList: manyCodes(id, cls, SCHEME.folderCodeList, 'codeList', log),
