@@ -104,7 +104,7 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
     const clearinghouse = await startClearinghouse({ config, identity, db: db.db, blobs, app, audit, log: log.child({ role: 'clearinghouse' }) });
     cleanups.unshift(() => clearinghouse.close());
 
-    const edge = await startEdge({ config, identity, db: db.db, blobs, app, audit, log: log.child({ role: 'edge' }) });
+    const edge = await startEdge({ config, identity, db: db.db, sqlite: db.sqlite, blobs, app, audit, log: log.child({ role: 'edge' }) });
     cleanups.unshift(() => edge.close());
 
     const { httpPort, httpsPort } = await servers.listen();

@@ -1,7 +1,9 @@
 // The edge's index of received studies: patient/study/series/instance rows kept with counters, written
 // in one transaction per instance, after the instance's bytes are durable in the blob store.
 import { sql, type Kysely } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Database, EdgeStudy } from '../../storage/db/schema.ts';
+import { SqliteInstanceRecorder } from './edge-index-sqlite.ts';
 
 /** What the edge indexes of one received instance (decoded text, no File Meta). */
 export interface InstanceIndexRecord {
@@ -66,7 +68,7 @@ export interface StudyQuery {
   offset?: number;
 }
 
-function mergeModalities(existing: string, add: string | null): string {
+export function mergeModalities(existing: string, add: string | null): string {
   const set = new Set(existing ? existing.split('\\') : []);
   if (add) set.add(add);
   return [...set].sort().join('\\');
@@ -93,11 +95,29 @@ function toSummary(s: EdgeStudy): StudySummary {
 }
 
 export class EdgeIndex {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly sqliteRecorder: SqliteInstanceRecorder | null;
+
+  /**
+   * `sqlite`: the handle under `db` when it is SQLite, for the fast per-instance write; it is used
+   * only while holding kysely's connection, so it never interleaves with kysely's transactions.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    sqlite?: SqliteDatabase.Database,
+  ) {
+    this.sqliteRecorder = sqlite ? new SqliteInstanceRecorder(sqlite) : null;
+  }
 
   /** Records a durable instance. Idempotent per SOP Instance UID: the first copy is kept. */
   async recordInstance(rec: InstanceIndexRecord, obj: StoredObject): Promise<IndexOutcome> {
     const now = new Date().toISOString();
+    const recorder = this.sqliteRecorder;
+    if (recorder) return this.db.connection().execute(async () => recorder.record(rec, obj, now));
+    return this.recordWithKysely(rec, obj, now);
+  }
+
+  /** The portable form of `recordInstance` (PostgreSQL); the SQLite recorder mirrors it statement by statement. */
+  async recordWithKysely(rec: InstanceIndexRecord, obj: StoredObject, now = new Date().toISOString()): Promise<IndexOutcome> {
     return this.db.transaction().execute(async (tx) => {
       const inserted = await tx
         .insertInto('edge_instance')
@@ -171,22 +191,34 @@ export class EdgeIndex {
             last_received_at: now,
           })
           .execute();
-      } else {
+        return { kind: 'stored' };
+      }
+      await tx
+        .updateTable('edge_study')
+        .set({
+          num_instances: sql`num_instances + 1`,
+          ...(study.modalities !== null ? { num_series: sql`num_series + 1`, modalities: mergeModalities(study.modalities, rec.modality) } : {}),
+          last_received_at: now,
+        })
+        .where('study_uid', '=', rec.studyInstanceUid)
+        .execute();
+      // Fill attributes the first instances lacked; never overwrite what is there, and write only
+      // when there is a gap to fill.
+      const fills = [
+        ['patient_id', rec.patientId],
+        ['patient_name', rec.patientName],
+        ['patient_birth_date', rec.patientBirthDate],
+        ['accession_number', rec.accessionNumber],
+        ['study_description', rec.studyDescription],
+        ['study_date', rec.studyDate],
+      ] as const;
+      const present = fills.filter(([, v]) => v !== null);
+      if (present.length > 0) {
         await tx
           .updateTable('edge_study')
-          .set({
-            num_instances: sql`num_instances + 1`,
-            ...(study.modalities !== null ? { num_series: sql`num_series + 1`, modalities: mergeModalities(study.modalities, rec.modality) } : {}),
-            last_received_at: now,
-            // Fill attributes the first instances lacked; never overwrite what is there.
-            patient_id: sql`coalesce(patient_id, ${rec.patientId})`,
-            patient_name: sql`coalesce(patient_name, ${rec.patientName})`,
-            patient_birth_date: sql`coalesce(patient_birth_date, ${rec.patientBirthDate})`,
-            accession_number: sql`coalesce(accession_number, ${rec.accessionNumber})`,
-            study_description: sql`coalesce(study_description, ${rec.studyDescription})`,
-            study_date: sql`coalesce(study_date, ${rec.studyDate})`,
-          })
+          .set(Object.fromEntries(present.map(([col, v]) => [col, sql`coalesce(${sql.ref(col)}, ${v})`])))
           .where('study_uid', '=', rec.studyInstanceUid)
+          .where((eb) => eb.or(present.map(([col]) => eb(col, 'is', null))))
           .execute();
       }
       return { kind: 'stored' };

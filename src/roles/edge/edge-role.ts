@@ -2,6 +2,7 @@
 // libraries and the storage interfaces.
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Config } from '../../config/schema.ts';
 import type { Database } from '../../storage/db/schema.ts';
 import type { BlobStore } from '../../storage/blob/blob-store.ts';
@@ -29,6 +30,8 @@ export interface EdgeRole {
 export interface EdgeRoleOptions {
   config: Config;
   db: Kysely<Database>;
+  /** The SQLite handle under `db`, when it is SQLite (the index's fast per-instance write). */
+  sqlite?: SqliteDatabase.Database | undefined;
   blobs: BlobStore;
   app: FastifyInstance;
   audit: AuditTrail;
@@ -44,7 +47,7 @@ interface ReceivedStudy {
 
 export async function startEdge(opts: EdgeRoleOptions): Promise<EdgeRole> {
   const { config, log, audit } = opts;
-  const index = new EdgeIndex(opts.db);
+  const index = new EdgeIndex(opts.db, opts.sqlite);
   const ingest = new InstanceIngest(opts.blobs, index, log);
 
   // DICOM Instances Transferred (PS3.15 A.5.3.6): one message per study and association, at its end.
@@ -63,7 +66,9 @@ export async function startEdge(opts: EdgeRoleOptions): Promise<EdgeRole> {
       received.set(e.associationId, assoc);
       const study = assoc.studies.get(e.result.studyInstanceUid) ?? { patientId: e.result.patientId ?? '', accessionNumbers: new Set<string>(), sopClasses: new Map<string, string[]>() };
       assoc.studies.set(e.result.studyInstanceUid, study);
-      study.sopClasses.set(e.sopClassUid, [...(study.sopClasses.get(e.sopClassUid) ?? []), e.sopInstanceUid]);
+      const instances = study.sopClasses.get(e.sopClassUid);
+      if (instances) instances.push(e.sopInstanceUid);
+      else study.sopClasses.set(e.sopClassUid, [e.sopInstanceUid]);
     },
   });
   scp.on('associationEnded', (association) => {

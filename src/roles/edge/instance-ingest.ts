@@ -3,12 +3,11 @@
 // uses it now; STOW-RS and imports will use it too. Success is answered only after both the bytes and
 // the index row are durable; a half-received object is never indexed.
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '../../storage/blob/blob-store.ts';
+import type { BlobStore, BlobWriter } from '../../storage/blob/blob-store.ts';
 import type { Logger } from '../../util/log.ts';
-import { once } from 'node:events';
 import { Status } from '../../lib/dimse/status.ts';
 import type { IndexAttributes } from '../../lib/dicom/header.ts';
-import { readStoredDatasetHeader } from '../shared/stored-dataset-header.ts';
+import { headerFromHead, readStoredDatasetHeader } from '../shared/stored-dataset-header.ts';
 import { DicomParseError } from '../../lib/dicom/errors.ts';
 import type { EdgeIndex, IndexOutcome, InstanceIndexRecord } from './edge-index.ts';
 
@@ -44,32 +43,36 @@ export class InstanceIngest {
 
   async ingest(req: IngestRequest, data: Readable): Promise<IngestResult> {
     const writer = this.blobs.createWriter();
-    const head: Buffer[] = [];
-    let headLength = 0;
+    let head: Buffer[];
     try {
-      for await (const chunk of data as AsyncIterable<Buffer>) {
-        if (headLength < HEAD_BYTES) {
-          head.push(chunk);
-          headLength += chunk.length;
-        }
-        if (!writer.write(chunk)) await once(writer, 'drain');
-      }
-      await new Promise<void>((resolve, reject) => writer.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      head = await receive(data, writer);
     } catch (err) {
       await writer.abort();
       this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source, err: (err as Error).message }, 'instance not received completely; nothing stored');
       return { status: Status.OutOfResources, errorComment: 'transfer interrupted' };
     }
 
+    // The thread pool makes the bytes durable while this thread hashes them (in commit) and parses
+    // the header: the sender waits for the response, so these overlap instead of adding up.
+    const committing = writer.commit();
+    committing.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
+    let attrs: IndexAttributes | null = null;
+    let parseError: unknown = null;
+    try {
+      attrs = headerFromHead(head.length === 1 ? head[0]! : Buffer.concat(head), writer.bytesWritten, req.transferSyntaxUid);
+    } catch (err) {
+      parseError = err;
+    }
+
     let blob;
     try {
-      blob = await writer.commit();
+      blob = await committing;
     } catch (err) {
       await writer.abort();
       this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot store instance');
       return { status: Status.OutOfResources, errorComment: 'storage failure' };
     }
-    // The folder fsync of the blob's name runs while the header is parsed and the index written.
+    // The folder fsync of the blob's name runs while the index is written.
     const nameDurable = blob.nameDurable.then(
       () => null,
       (err: Error) => err,
@@ -79,9 +82,10 @@ export class InstanceIngest {
       if (!blob.alreadyStored) await this.blobs.delete(blob.key).catch(() => undefined);
     };
 
-    let attrs: IndexAttributes;
     try {
-      attrs = await readStoredDatasetHeader(this.blobs, blob, Buffer.concat(head), req.transferSyntaxUid);
+      if (parseError) throw parseError;
+      // Rare: a header longer than the head kept in memory (a large private value early on).
+      attrs ??= await readStoredDatasetHeader(this.blobs, blob, Buffer.concat(head), req.transferSyntaxUid);
     } catch (err) {
       await dropBlob();
       const reason = err instanceof DicomParseError ? err.message : `cannot parse the dataset: ${(err as Error).message}`;
@@ -165,6 +169,44 @@ export class InstanceIngest {
   }
 }
 
+
+/**
+ * Streams the data set into the blob writer (pausing while it is behind) and ends it; resolves with
+ * the first chunks, at least HEAD_BYTES of them, kept for indexing. Plain events rather than `for
+ * await`: that costs a promise per chunk, on the path every received byte takes.
+ */
+function receive(data: Readable, writer: BlobWriter): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const head: Buffer[] = [];
+    let headLength = 0;
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      data.destroy();
+      reject(err);
+    };
+    const resume = () => data.resume();
+    data.on('data', (chunk: Buffer) => {
+      if (headLength < HEAD_BYTES) {
+        head.push(chunk);
+        headLength += chunk.length;
+      }
+      if (!writer.write(chunk)) {
+        data.pause();
+        writer.once('drain', resume);
+      }
+    });
+    data.once('error', fail);
+    writer.once('error', fail);
+    data.once('end', () => {
+      writer.end((err?: Error | null) => {
+        if (err) fail(err);
+        else if (!failed) resolve(head);
+      });
+    });
+  });
+}
 
 function truncate(s: string): string {
   // Error Comment (0000,0902) is LO: at most 64 characters.

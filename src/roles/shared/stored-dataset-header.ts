@@ -9,6 +9,15 @@ import { extractIndexAttributes, type IndexAttributes } from '../../lib/dicom/he
 /** Largest header (everything before Pixel Data) read back from disk. */
 export const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The attributes from the head alone, or null when the head ends before them (then read the stored
+ * blob with `readStoredDatasetHeader`). Throws DicomParseError when the bytes are no dataset.
+ */
+export function headerFromHead(head: Buffer, totalSize: number, transferSyntaxUid: string): IndexAttributes | null {
+  const result = extractIndexAttributes(head, transferSyntaxUid, { wholeDataset: head.length >= totalSize });
+  return result.complete ? result.attributes : null;
+}
+
 export async function readStoredDatasetHeader(
   blobs: BlobStore,
   blob: { key: string; size: number },

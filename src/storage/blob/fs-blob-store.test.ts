@@ -87,3 +87,34 @@ test('a missing blob is reported as not found', async () => {
     done();
   }
 });
+
+test('objects on both sides of the hash-at-end limit (2 MiB) get the right key', async () => {
+  const { store, done } = tempStore();
+  try {
+    for (const size of [2 * 1024 * 1024 - 1, 2 * 1024 * 1024, 2 * 1024 * 1024 + 1, 5 * 1024 * 1024 + 7]) {
+      const bytes = randomBytes(size);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < size; at += 40_000) chunks.push(bytes.subarray(at, Math.min(size, at + 40_000)));
+      const ref = await store.put(Readable.from(chunks));
+      assert.equal(ref.key, createHash('sha256').update(bytes).digest('hex'), `size ${size}`);
+      assert.equal(await store.size(ref.key), size);
+    }
+  } finally {
+    done();
+  }
+});
+
+test('a torn copy under the content address (power loss before its commit) is replaced, not trusted', async () => {
+  const { store, done } = tempStore();
+  try {
+    const bytes = randomBytes(50_000);
+    const key = createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(store.localPath(key), Buffer.alloc(bytes.length)); // same size, zeros
+    const ref = await store.put(bytes);
+    assert.equal(ref.key, key);
+    assert.equal(ref.alreadyStored, true);
+    assert.deepEqual(await store.readHead(key, bytes.length), bytes);
+  } finally {
+    done();
+  }
+});

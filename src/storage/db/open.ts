@@ -16,6 +16,12 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface MetadataDb {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * The SQLite handle under `db` (SQLite only), for the few hot paths that run prepared statements
+   * directly. Use it only while holding kysely's connection (`db.connection().execute(...)`), so it
+   * never interleaves with a kysely transaction.
+   */
+  sqlite?: SqliteDatabase.Database;
   close(): Promise<void>;
 }
 
@@ -56,7 +62,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<MetadataD
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    result = { db, dialect: 'sqlite', close: () => db.destroy() };
+    result = { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
   } else {
     throw new DatabaseError(`IMAGESHARE_DATABASE_URL must start with sqlite: or postgres:// (got "${url.split(':')[0]}:...")`);
   }
