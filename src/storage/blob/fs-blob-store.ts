@@ -206,8 +206,8 @@ const HASH_AT_END_BYTES = 2 * 1024 * 1024;
 
 /**
  * Writes chunks through to a temporary file as they arrive (gathered up to 128 KiB per writev), so a
- * large object never sits in memory; `commit()` hashes, waits for the fdatasync started when the
- * stream finished, renames to the content address and fsyncs the folder.
+ * large object never sits in memory; `commit()` hashes, renames to the content address, starts the
+ * folder's fsync and waits for the file's fdatasync started when the stream finished.
  */
 class FsBlobWriter extends Writable implements BlobWriter {
   /** Streaming hash, once the object outgrew HASH_AT_END_BYTES. */
