@@ -51,14 +51,14 @@ describe('audit repository of the network (integration)', { skip }, () => {
     return (await res.json()) as FhirBundle;
   }
 
-  async function waitForRecords(predicate: (xml: string) => boolean, min = 1): Promise<string[]> {
+  async function waitForRecords(predicate: (xml: string) => boolean, min = 1, what = 'records'): Promise<string[]> {
     const deadline = Date.now() + 15_000;
     for (;;) {
       await net.network.audit.flush(2000);
       const rows = await net.network.auditRepository!.store.search({ limit: 1000 });
       const hits = rows.map((r) => r.xml).filter(predicate);
       if (hits.length >= min) return hits;
-      if (Date.now() > deadline) throw new Error(`expected audit records not found (have ${rows.length})`);
+      if (Date.now() > deadline) throw new Error(`expected audit ${what} not found (have ${rows.length} records)`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -179,7 +179,7 @@ describe('audit repository of the network (integration)', { skip }, () => {
 
     const transactions = ['RAD-8', 'RAD-14', 'RAD-16', 'RAD-108', 'RAD-68', 'ITI-18', 'ITI-43', 'RAD-69'];
     for (const code of transactions) {
-      const [xml] = await waitForRecords((x) => x.includes(`csd-code="${code}"`));
+      const [xml] = await waitForRecords((x) => x.includes(`csd-code="${code}"`), 1, `records of ${code}`);
       assert.ok(xml, `an audit record for ${code}`);
     }
     // Every record this node emitted (other vendors' samples excluded) is valid against PS3.15 A.5.1.

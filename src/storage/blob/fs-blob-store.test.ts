@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { FsBlobStore } from './fs-blob-store.ts';
@@ -68,9 +69,12 @@ test('an aborted write leaves nothing behind, and leftovers of a crash are remov
     await store.close();
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
     writeFileSync(join(dir, 'tmp', 'stale.tmp'), 'half');
+    mkdirSync(join(dir, 'tmp', '999-crashed'));
+    writeFileSync(join(dir, 'tmp', '999-crashed', '1.tmp'), 'half');
     const reopened = new FsBlobStore({ dir });
-    // The reopened store sweeps the leftover; the spare files it creates ahead of need are its own.
-    assert.equal(readdirSync(join(dir, 'tmp')).includes('stale.tmp'), false);
+    // The reopened store sweeps the leftovers (loose files and other processes' folders); the spare
+    // files it creates ahead of need are in a folder of its own.
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [basename(reopened.tmpDir)]);
     await reopened.close();
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
   } finally {
@@ -115,6 +119,26 @@ test('a torn copy under the content address (power loss before its commit) is re
     assert.equal(ref.alreadyStored, true);
     assert.deepEqual(await store.readHead(key, bytes.length), bytes);
   } finally {
+    done();
+  }
+});
+
+test('on ext4 the store and temporary folders are marked as tops of directory hierarchies (chattr +T)', async (t) => {
+  const { store, dir, done } = tempStore();
+  try {
+    const fsType = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).stdout?.trim();
+    if (process.platform !== 'linux' || fsType !== 'ext2/ext3') {
+      t.diagnostic(`filesystem ${fsType ?? 'unknown'}: the placement hint is ext4's, nothing to check`);
+      return;
+    }
+    const attrs = spawnSync('lsattr', ['-d', dir, join(dir, 'tmp')], { encoding: 'utf8' });
+    assert.equal(attrs.status, 0, `lsattr (e2fsprogs) failed: ${attrs.stderr}`);
+    const lines = attrs.stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.match(line.split(' ')[0]!, /T/, line);
+    assert.equal(basename(join(store.tmpDir, '..')), 'tmp');
+  } finally {
+    await store.close();
     done();
   }
 });

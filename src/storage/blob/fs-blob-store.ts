@@ -9,6 +9,7 @@
 // it: the file's fdatasync, the hash (on this thread) and the folder's fsync all overlap. Chunks are
 // written through as they arrive, gathered up to 128 KiB per writev, and the 256 fan-out folders are
 // created once, with their descriptors kept for fsync.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
   closeSync,
@@ -42,12 +43,34 @@ export interface FsBlobStoreOptions {
   dir: string;
   /** fsync file and folder before commit resolves (default true). */
   fsync?: boolean;
+  /** Let ext4 place the temporary-file folder away from recent deletions (`chattr +T`; default true). */
+  spreadFolders?: boolean;
+}
+
+/**
+ * Marks the store's folders as tops of directory hierarchies for ext4's Orlov allocator (`chattr +T`),
+ * so a folder created in them goes to a block group of ext4's choosing (the emptiest, searched from a
+ * hash of its name) instead of beside its parent; a file's inode comes from its folder's group.
+ * Measured here: on ext4 without a journal, creating a file in a group where files were deleted in
+ * the last 1 to 6 minutes (a purge, another program's clean-up) first scans every such inode,
+ * 0.3 to 3 ms per file instead of 0.02 ms. Best effort: other filesystems, or no chattr (e2fsprogs),
+ * keep the default placement.
+ */
+function markTopDirectories(dirs: string[]): void {
+  if (process.platform !== 'linux') return;
+  try {
+    spawnSync('chattr', ['+T', ...dirs], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    /* not available: default placement */
+  }
 }
 
 export class FsBlobStore implements BlobStore {
   readonly dir: string;
+  /** This process's folder for temporary files. */
   readonly tmpDir: string;
   readonly fsync: boolean;
+  private readonly tempPrefix = `${process.pid}-${randomBytes(6).toString('hex')}`;
   private readonly dirFds = new Map<string, number>();
   /** Temporary files created ahead of need, so creating one is off the per-object critical path. */
   private readonly spareTempFiles: Array<{ path: string; fd: number }> = [];
@@ -57,11 +80,16 @@ export class FsBlobStore implements BlobStore {
 
   constructor(opts: FsBlobStoreOptions) {
     this.dir = opts.dir;
-    this.tmpDir = join(opts.dir, 'tmp');
     this.fsync = opts.fsync ?? true;
-    mkdirSync(this.tmpDir, { recursive: true });
+    const tmpRoot = join(opts.dir, 'tmp');
+    mkdirSync(tmpRoot, { recursive: true });
+    if (opts.spreadFolders ?? true) markTopDirectories([this.dir, tmpRoot]);
     // Temporary files are leftovers of writes that were never committed (crash): drop them.
-    for (const name of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, name), { force: true });
+    for (const name of readdirSync(tmpRoot)) rmSync(join(tmpRoot, name), { recursive: true, force: true });
+    // A folder of its own per process, under a new random name: ext4 then places it (and so the
+    // inodes of the files created in it) in a block group of its own choosing, see markTopDirectories.
+    this.tmpDir = join(tmpRoot, this.tempPrefix);
+    mkdirSync(this.tmpDir);
     for (let i = 0; i < 256; i++) {
       const sub = join(this.dir, i.toString(16).padStart(2, '0'));
       if (!existsSync(sub)) mkdirSync(sub);
@@ -84,12 +112,12 @@ export class FsBlobStore implements BlobStore {
       closeSync(t.fd);
       rmSync(t.path, { force: true });
     }
+    rmSync(this.tmpDir, { recursive: true, force: true });
   }
 
   private tempCounter = 0;
-  private readonly tempPrefix = `${process.pid}-${randomBytes(6).toString('hex')}`;
   private nextTempPath(): string {
-    return join(this.tmpDir, `${this.tempPrefix}-${++this.tempCounter}.tmp`);
+    return join(this.tmpDir, `${++this.tempCounter}.tmp`);
   }
 
   /** @internal A new, empty temporary file, open for writing. */
