@@ -110,3 +110,28 @@ for (const variant of variants) {
     });
   });
 }
+
+test('edge index (sqlite prepared statements): an instance recorded while a kysely transaction is open waits for it, and survives its rollback', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-index-'));
+  const m = await openDatabase({ dataDir: dir });
+  try {
+    const index = new EdgeIndex(m.db, m.sqlite);
+    let recorded: Promise<unknown> | undefined;
+    await assert.rejects(
+      m.db.transaction().execute(async (tx) => {
+        await tx.insertInto('edge_series').values({ series_uid: '9.9', study_uid: '9', modality: 'MR', series_number: 1, series_description: null, body_part: null, num_instances: 0 }).execute();
+        recorded = index.recordInstance(record(), stored('a'));
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    assert.deepEqual(await recorded, { kind: 'stored' });
+    const study = await index.getStudy('1.2.3');
+    assert.equal(study?.numberOfInstances, 1);
+    assert.equal((await m.db.selectFrom('edge_series').select('series_uid').where('series_uid', '=', '9.9').execute()).length, 0);
+  } finally {
+    await m.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

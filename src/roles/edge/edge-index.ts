@@ -98,12 +98,13 @@ export class EdgeIndex {
   private readonly sqliteRecorder: SqliteInstanceRecorder | null;
 
   /**
-   * `sqlite`: the handle under `db` when it is SQLite, for the fast per-instance write; it is used
-   * only while holding kysely's connection, so it never interleaves with kysely's transactions.
+   * `sqlite`: the handle under `db` when it is SQLite, for the fast per-instance write. That write is
+   * one synchronous transaction, so no other code runs during it; it must only not land inside a
+   * kysely transaction, which holds the connection across awaits: then it waits for the connection.
    */
   constructor(
     private readonly db: Kysely<Database>,
-    sqlite?: SqliteDatabase.Database,
+    private readonly sqlite?: SqliteDatabase.Database,
   ) {
     this.sqliteRecorder = sqlite ? new SqliteInstanceRecorder(sqlite) : null;
   }
@@ -112,7 +113,10 @@ export class EdgeIndex {
   async recordInstance(rec: InstanceIndexRecord, obj: StoredObject): Promise<IndexOutcome> {
     const now = new Date().toISOString();
     const recorder = this.sqliteRecorder;
-    if (recorder) return this.db.connection().execute(async () => recorder.record(rec, obj, now));
+    if (recorder) {
+      if (!this.sqlite!.inTransaction) return recorder.record(rec, obj, now);
+      return this.db.connection().execute(async () => recorder.record(rec, obj, now));
+    }
     return this.recordWithKysely(rec, obj, now);
   }
 
