@@ -282,8 +282,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
         if (this.written <= HASH_AT_END_BYTES) {
           this.held.push(chunk);
         } else {
-          this.hash = createHash('sha256');
-          for (const c of this.held) this.hash.update(c);
+          this.hash = hashOf(this.held);
           this.held = null;
         }
       }
@@ -317,13 +316,9 @@ class FsBlobWriter extends Writable implements BlobWriter {
   }
 
   private digest(): string {
-    if (this.held) {
-      const hash = createHash('sha256');
-      for (const c of this.held) hash.update(c);
-      this.held = null;
-      return hash.digest('hex');
-    }
-    return this.hash!.digest('hex');
+    const hash = this.hash ?? hashOf(this.held!);
+    this.held = null;
+    return hash.digest('hex');
   }
 
   async commit(): Promise<BlobRef & { alreadyStored: boolean; nameDurable: Promise<void> }> {
@@ -377,6 +372,12 @@ class FsBlobWriter extends Writable implements BlobWriter {
     }
     if (this.tmpPath) await unlink(this.tmpPath).catch(() => undefined);
   }
+}
+
+function hashOf(chunks: Buffer[]): Hash {
+  const hash = createHash('sha256');
+  for (const c of chunks) hash.update(c);
+  return hash;
 }
 
 function writeAllSync(fd: number, bufs: Buffer[]): void {
