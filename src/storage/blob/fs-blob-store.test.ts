@@ -38,7 +38,7 @@ test('identical bytes are stored once', async () => {
     const b = await store.put(Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]));
     assert.equal(a.key, b.key);
     assert.equal(b.alreadyStored, true);
-    await store.close(); // drops the spare temporary files made ahead of need
+    await store.close(); // removes this process's temporary folder
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
   } finally {
     done();
@@ -72,8 +72,8 @@ test('an aborted write leaves nothing behind, and leftovers of a crash are remov
     mkdirSync(join(dir, 'tmp', '999-crashed'));
     writeFileSync(join(dir, 'tmp', '999-crashed', '1.tmp'), 'half');
     const reopened = new FsBlobStore({ dir });
-    // The reopened store sweeps the leftovers (loose files and other processes' folders); the spare
-    // files it creates ahead of need are in a folder of its own.
+    // The reopened store sweeps the leftovers (loose files and other processes' folders) and makes
+    // a folder of its own.
     assert.deepEqual(readdirSync(join(dir, 'tmp')), [basename(reopened.tmpDir)]);
     await reopened.close();
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);

@@ -18,7 +18,6 @@ import {
   fdatasync,
   fsync,
   mkdirSync,
-  open as openFd,
   openSync,
   readdirSync,
   renameSync,
@@ -72,11 +71,6 @@ export class FsBlobStore implements BlobStore {
   readonly fsync: boolean;
   private readonly tempPrefix = `${process.pid}-${randomBytes(6).toString('hex')}`;
   private readonly dirFds = new Map<string, number>();
-  /** Temporary files created ahead of need, so creating one is off the per-object critical path. */
-  private readonly spareTempFiles: Array<{ path: string; fd: number }> = [];
-  /** Temporary files being created in the thread pool. */
-  private creating = 0;
-  private closed = false;
 
   constructor(opts: FsBlobStoreOptions) {
     this.dir = opts.dir;
@@ -94,7 +88,6 @@ export class FsBlobStore implements BlobStore {
       const sub = join(this.dir, i.toString(16).padStart(2, '0'));
       if (!existsSync(sub)) mkdirSync(sub);
     }
-    this.refillTempFiles();
   }
 
   localPath(key: string): string {
@@ -102,16 +95,10 @@ export class FsBlobStore implements BlobStore {
     return join(this.dir, key.slice(0, 2), key);
   }
 
-  /** Releases the folder descriptors kept for fsync and the spare temporary files (also those still being created). */
+  /** Releases the folder descriptors kept for fsync and removes this process's temporary folder. */
   async close(): Promise<void> {
-    this.closed = true;
-    while (this.creating > 0) await new Promise((r) => setTimeout(r, 5));
     for (const fd of this.dirFds.values()) closeSync(fd);
     this.dirFds.clear();
-    for (const t of this.spareTempFiles.splice(0)) {
-      closeSync(t.fd);
-      rmSync(t.path, { force: true });
-    }
     rmSync(this.tmpDir, { recursive: true, force: true });
   }
 
@@ -120,37 +107,15 @@ export class FsBlobStore implements BlobStore {
     return join(this.tmpDir, `${++this.tempCounter}.tmp`);
   }
 
-  /** @internal A new, empty temporary file, open for writing. */
+  /**
+   * @internal A new, empty temporary file, open for writing. Created here, on the calling thread:
+   * about 0.02 ms with the folder placed as markTopDirectories arranges; a pool of files created
+   * ahead in the thread pool measured no faster per instance.
+   */
   takeTempFile(): { path: string; fd: number } {
-    const spare = this.spareTempFiles.pop();
-    this.refillTempFiles();
-    if (spare) return spare;
     const path = this.nextTempPath();
     return { path, fd: openSync(path, 'wx') };
   }
-
-  /**
-   * Creating a file costs about 0.5 ms of kernel time here, a large part of an instance's handling:
-   * keep up to 16 ready, created four at a time in the thread pool, off the main thread.
-   */
-  private refillTempFiles(): void {
-    while (!this.closed && this.creating < 4 && this.spareTempFiles.length + this.creating < 16) {
-      this.creating++;
-      const path = this.nextTempPath();
-      openFd(path, 'wx', (err, fd) => {
-        this.creating--;
-        if (err) return;
-        if (this.closed) {
-          closeSync(fd);
-          rmSync(path, { force: true });
-          return;
-        }
-        this.spareTempFiles.push({ path, fd });
-        this.refillTempFiles();
-      });
-    }
-  }
-
 
   createWriter(): BlobWriter {
     return new FsBlobWriter(this);
