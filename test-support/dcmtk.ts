@@ -3,6 +3,7 @@
 // PDU then waits ~40 ms for the peer's delayed ACK. Processes we start are stopped by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface ToolResult {
@@ -18,15 +19,50 @@ export function dcmtkEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, ...extra, TCP_NODELAY: '1' };
 }
 
-/** A free TCP port on `host` (bound then released; fine for tests). */
+/**
+ * A free TCP port on `host`, for a server that binds it later (another process, or after other
+ * work). Taken below the kernel's ephemeral range: a port from that range (what `listen(0)` gives)
+ * can meanwhile become the local port of an outgoing connection (an HTTP upload, a C-MOVE), and the
+ * server's bind then fails with EADDRINUSE, as seen once in the PACS pull test. Never the same port
+ * twice in one test process.
+ */
 export async function getFreePort(host = '127.0.0.1'): Promise<number> {
+  const [ephemeralLow] = ephemeralPortRange();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow - 1);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port, host)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free TCP port found between ${low} and ${high}`);
+}
+
+const handedOut = new Set<number>();
+
+function ephemeralPortRange(): [number, number] {
+  try {
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (a && b) return [a, b];
+  } catch {
+    /* not Linux */
+  }
+  return [32768, 60999];
+}
+
+async function canListen(port: number, host: string): Promise<boolean> {
   const server = createServer();
-  server.listen(0, host);
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  try {
+    server.listen(port, host);
+    await once(server, 'listening');
+  } catch {
+    return false;
+  }
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return true;
 }
 
 /** Runs a DCMTK tool to completion (async: never blocks the event loop our servers run on). */

@@ -69,14 +69,21 @@ test('an aborted write leaves nothing behind, and leftovers of a crash are remov
     await store.close();
     assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
     writeFileSync(join(dir, 'tmp', 'stale.tmp'), 'half');
-    mkdirSync(join(dir, 'tmp', '999-crashed'));
-    writeFileSync(join(dir, 'tmp', '999-crashed', '1.tmp'), 'half');
+    // A folder of a process that is gone, and one of a process still running (the test runner's parent).
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim();
+    mkdirSync(join(dir, 'tmp', `${dead}-0a1b2c`));
+    writeFileSync(join(dir, 'tmp', `${dead}-0a1b2c`, '1.tmp'), 'half');
+    const live = `${process.ppid}-0d0e0f`;
+    mkdirSync(join(dir, 'tmp', live));
     const reopened = new FsBlobStore({ dir });
-    // The reopened store sweeps the leftovers (loose files and other processes' folders) and makes
-    // a folder of its own.
-    assert.deepEqual(readdirSync(join(dir, 'tmp')), [basename(reopened.tmpDir)]);
+    // The reopened store sweeps the leftovers (loose files, folders of processes that are gone), keeps
+    // the running process's folder and makes one of its own.
+    assert.deepEqual(readdirSync(join(dir, 'tmp')).sort(), [basename(reopened.tmpDir), live].sort());
+    // Its folder removed under it, it makes it again.
+    rmSync(reopened.tmpDir, { recursive: true });
+    await reopened.put(Buffer.from('after the folder was removed'));
     await reopened.close();
-    assert.deepEqual(readdirSync(join(dir, 'tmp')), []);
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [live]);
   } finally {
     done();
   }

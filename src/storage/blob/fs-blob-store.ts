@@ -64,6 +64,20 @@ function markTopDirectories(dirs: string[]): void {
   }
 }
 
+/** A temporary folder is named `<pid>-<random>`; true when that pid is another running process here. */
+function isLiveProcessFolder(name: string): boolean {
+  const m = /^(\d+)-[0-9a-f]+$/.exec(name);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class FsBlobStore implements BlobStore {
   readonly dir: string;
   /** This process's folder for temporary files. */
@@ -78,8 +92,11 @@ export class FsBlobStore implements BlobStore {
     const tmpRoot = join(opts.dir, 'tmp');
     mkdirSync(tmpRoot, { recursive: true });
     if (opts.spreadFolders ?? true) markTopDirectories([this.dir, tmpRoot]);
-    // Temporary files are leftovers of writes that were never committed (crash): drop them.
-    for (const name of readdirSync(tmpRoot)) rmSync(join(tmpRoot, name), { recursive: true, force: true });
+    // Temporary files are leftovers of writes that were never committed (crash): drop them, except
+    // the folder of another process of this host that is still running on the same store.
+    for (const name of readdirSync(tmpRoot)) {
+      if (!isLiveProcessFolder(name)) rmSync(join(tmpRoot, name), { recursive: true, force: true });
+    }
     // A folder of its own per process, under a new random name: ext4 then places it (and so the
     // inodes of the files created in it) in a block group of its own choosing, see markTopDirectories.
     this.tmpDir = join(tmpRoot, this.tempPrefix);
@@ -114,7 +131,14 @@ export class FsBlobStore implements BlobStore {
    */
   takeTempFile(): { path: string; fd: number } {
     const path = this.nextTempPath();
-    return { path, fd: openSync(path, 'wx') };
+    try {
+      return { path, fd: openSync(path, 'wx') };
+    } catch (err) {
+      // The folder was removed under us (a clean-up by hand, another host on a shared folder): make it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(this.tmpDir, { recursive: true });
+      return { path, fd: openSync(path, 'wx') };
+    }
   }
 
   createWriter(): BlobWriter {
