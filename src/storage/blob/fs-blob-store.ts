@@ -42,8 +42,6 @@ export interface FsBlobStoreOptions {
   dir: string;
   /** fsync file and folder before commit resolves (default true). */
   fsync?: boolean;
-  /** Let ext4 place the temporary-file folder away from recent deletions (`chattr +T`; default true). */
-  spreadFolders?: boolean;
 }
 
 /**
@@ -83,7 +81,6 @@ export class FsBlobStore implements BlobStore {
   /** This process's folder for temporary files. */
   readonly tmpDir: string;
   readonly fsync: boolean;
-  private readonly tempPrefix = `${process.pid}-${randomBytes(6).toString('hex')}`;
   private readonly dirFds = new Map<string, number>();
 
   constructor(opts: FsBlobStoreOptions) {
@@ -91,7 +88,7 @@ export class FsBlobStore implements BlobStore {
     this.fsync = opts.fsync ?? true;
     const tmpRoot = join(opts.dir, 'tmp');
     mkdirSync(tmpRoot, { recursive: true });
-    if (opts.spreadFolders ?? true) markTopDirectories([this.dir, tmpRoot]);
+    markTopDirectories([this.dir, tmpRoot]);
     // Temporary files are leftovers of writes that were never committed (crash): drop them, except
     // the folder of another process of this host that is still running on the same store.
     for (const name of readdirSync(tmpRoot)) {
@@ -99,7 +96,7 @@ export class FsBlobStore implements BlobStore {
     }
     // A folder of its own per process, under a new random name: ext4 then places it (and so the
     // inodes of the files created in it) in a block group of its own choosing, see markTopDirectories.
-    this.tmpDir = join(tmpRoot, this.tempPrefix);
+    this.tmpDir = join(tmpRoot, `${process.pid}-${randomBytes(6).toString('hex')}`);
     mkdirSync(this.tmpDir);
     for (let i = 0; i < 256; i++) {
       const sub = join(this.dir, i.toString(16).padStart(2, '0'));
