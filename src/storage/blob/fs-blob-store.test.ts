@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,18 +8,25 @@ import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { FsBlobStore } from './fs-blob-store.ts';
+import { blobKeyOf, createBlobHasher } from './blob-store.ts';
 
 function tempStore(): { store: FsBlobStore; dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'blobs-'));
   return { store: new FsBlobStore({ dir }), dir, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('a blob is stored under the SHA-256 of its bytes and read back identically', async () => {
+test('the content address is BLAKE3-256 in lowercase hex (published test vectors)', () => {
+  assert.equal(blobKeyOf(Buffer.alloc(0)), 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+  assert.equal(blobKeyOf(Buffer.from('abc')), '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+  assert.equal(blobKeyOf([Buffer.from('a'), Buffer.from('bc')]), blobKeyOf(Buffer.from('abc')));
+});
+
+test('a blob is stored under the BLAKE3 of its bytes and read back identically', async () => {
   const { store, done } = tempStore();
   try {
     const bytes = Buffer.from('hello blob store');
     const ref = await store.put(bytes);
-    assert.equal(ref.key, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(ref.key, blobKeyOf(bytes));
     assert.equal(ref.size, bytes.length);
     assert.equal(ref.alreadyStored, false);
     assert.equal(await text(store.openRead(ref.key)), 'hello blob store');
@@ -49,10 +56,10 @@ test('a large stream is written in chunks and hashed correctly', async () => {
   const { store, done } = tempStore();
   try {
     const chunks = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
-    const expected = createHash('sha256');
+    const expected = createBlobHasher();
     for (const c of chunks) expected.update(c);
     const ref = await store.put(Readable.from(chunks));
-    assert.equal(ref.key, expected.digest('hex'));
+    assert.equal(ref.key, expected.digest());
     assert.equal(await store.size(ref.key), 64 * 64 * 1024);
   } finally {
     done();
@@ -107,7 +114,7 @@ test('objects on both sides of the hash-at-end limit (2 MiB) get the right key',
       const chunks: Buffer[] = [];
       for (let at = 0; at < size; at += 40_000) chunks.push(bytes.subarray(at, Math.min(size, at + 40_000)));
       const ref = await store.put(Readable.from(chunks));
-      assert.equal(ref.key, createHash('sha256').update(bytes).digest('hex'), `size ${size}`);
+      assert.equal(ref.key, blobKeyOf(bytes), `size ${size}`);
       assert.equal(await store.size(ref.key), size);
     }
   } finally {
@@ -119,7 +126,7 @@ test('a torn copy under the content address (power loss before its commit) is re
   const { store, done } = tempStore();
   try {
     const bytes = randomBytes(50_000);
-    const key = createHash('sha256').update(bytes).digest('hex');
+    const key = blobKeyOf(bytes);
     writeFileSync(store.localPath(key), Buffer.alloc(bytes.length)); // same size, zeros
     const ref = await store.put(bytes);
     assert.equal(ref.key, key);

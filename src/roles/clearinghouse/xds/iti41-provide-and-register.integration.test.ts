@@ -8,6 +8,7 @@ import { requireTools } from '../../../../test-support/system-tools.ts';
 import { KOS_FORMAT_CODE } from '../../../lib/xds/index.ts';
 import { registerSubmission } from './registry-submission.ts';
 import { RepositoryStore } from './repository-store.ts';
+import { blobKeyOf } from '../../../storage/blob/blob-store.ts';
 import {
   fullDocumentEntry,
   kosEntry,
@@ -123,7 +124,7 @@ test('A-PNR-03: the correct hash in upper case with size 36 → Success', shared
 
 test('a failed ITI-41 removes the bytes it stored (content unique to the request)', shared, async () => {
   const content = Buffer.from(`unique content ${Date.now()} ${Math.random()}`);
-  const key = createHash('sha256').update(content).digest('hex');
+  const key = blobKeyOf(content);
   const ids = fresh();
   const de = fullDocumentEntry({ uniqueId: ids.docUniqueId, hash: '0000000000000000000000000000000000000000', size: undefined, repositoryUniqueId: undefined, mimeType: 'text/plain' });
   const req = await provideAndRegisterRequest(url, singleDocumentSubmission(de, { uniqueId: ids.ssUniqueId }), [{ entryId: de.entryUUID, mimeType: 'text/plain', content }]);

@@ -2,8 +2,8 @@
 // clearinghouse.retentionDays go together; bytes still referenced elsewhere stay.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { startTestNetwork, type TestNetwork } from '../../../../test-support/network.ts';
+import { blobKeyOf } from '../../../storage/blob/blob-store.ts';
 import { fullDocumentEntry, post, provideAndRegisterRequest, registryAnswer, singleDocumentSubmission } from './xds-test-support.ts';
 
 let net: TestNetwork;
@@ -28,7 +28,7 @@ async function submit(content: Buffer): Promise<{ uniqueId: string; key: string 
   const req = await provideAndRegisterRequest(url, singleDocumentSubmission(de, { uniqueId: `1.2.826.0.1.3680043.10.93.${n}.2` }), [{ entryId: de.entryUUID, mimeType: 'text/plain', content }]);
   const res = await registryAnswer(await post(url, req.body, req.contentType));
   assert.equal(res.status, 'Success', JSON.stringify(res.errors));
-  return { uniqueId: de.uniqueId, key: createHash('sha256').update(content).digest('hex') };
+  return { uniqueId: de.uniqueId, key: blobKeyOf(content) };
 }
 
 test('retention: entries, documents and unreferenced bytes older than retentionDays are deleted together; newer ones stay', async () => {
