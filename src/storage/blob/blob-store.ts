@@ -57,28 +57,28 @@ export interface BlobHasher {
 }
 
 /**
- * Content addresses are BLAKE3-256, a cryptographic hash (collision resistance is what makes storing
- * identical bytes once safe). Chosen over SHA-256 by measurement: the key of each received instance is
+ * A hasher that has already taken `initial` (chunks in order). Content addresses are BLAKE3-256, a
+ * cryptographic hash (collision resistance is what makes storing identical bytes once safe). Chosen over SHA-256 by measurement: the key of each received instance is
  * computed before it is acknowledged, and a 525 KB CT slice hashes in 0.09-0.11 ms here against
  * 0.31 ms for SHA-256 (OpenSSL with the SHA extensions), on the path every C-STORE waits for.
  * Keys written by earlier versions (SHA-256, same form) stay valid references.
  */
-export function createBlobHasher(): BlobHasher {
+export function createBlobHasher(initial: readonly Uint8Array[] = []): BlobHasher {
   const hasher = new Blake3Hasher();
-  return {
+  const blobHasher: BlobHasher = {
     update(chunk) {
       // The binding's typings take a Buffer; a view of the same memory, no copy.
       hasher.update(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     },
     digest: () => hasher.digest('hex'),
   };
+  for (const chunk of initial) blobHasher.update(chunk);
+  return blobHasher;
 }
 
 /** The content address of bytes held in memory (one buffer or its chunks in order). */
 export function blobKeyOf(bytes: Uint8Array | readonly Uint8Array[]): string {
-  const hasher = createBlobHasher();
-  for (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes) hasher.update(chunk);
-  return hasher.digest();
+  return createBlobHasher(bytes instanceof Uint8Array ? [bytes] : bytes).digest();
 }
 
 export function isBlobKey(key: string): boolean {

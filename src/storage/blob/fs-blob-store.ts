@@ -273,7 +273,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
         if (this.written <= HASH_AT_END_BYTES) {
           this.held.push(chunk);
         } else {
-          this.hash = hashOf(this.held);
+          this.hash = createBlobHasher(this.held);
           this.held = null;
         }
       }
@@ -307,7 +307,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
   }
 
   private digest(): string {
-    const hash = this.hash ?? hashOf(this.held!);
+    const hash = this.hash ?? createBlobHasher(this.held!);
     this.held = null;
     return hash.digest();
   }
@@ -359,12 +359,6 @@ class FsBlobWriter extends Writable implements BlobWriter {
     }
     if (this.tmpPath) await unlink(this.tmpPath).catch(() => undefined);
   }
-}
-
-function hashOf(chunks: Buffer[]): BlobHasher {
-  const hash = createBlobHasher();
-  for (const c of chunks) hash.update(c);
-  return hash;
 }
 
 function writeAllSync(fd: number, bufs: Buffer[]): void {
