@@ -41,6 +41,8 @@ export async function startTestNetwork(overrides: Record<string, unknown> = {}, 
       'hl7.host': '127.0.0.1',
       'hl7.port': 0,
       'admin.initialPassword': adminPassword,
+      // A small intake journal: less disk per test network, and its segments fill and are reused.
+      'blobs.journalMb': 32,
       ...overrides,
     },
   });

@@ -43,6 +43,7 @@ export const envBindings: readonly EnvBinding[] = [
   { env: 'IMAGESHARE_SQLITE_SYNCHRONOUS', path: ['database', 'sqliteSynchronous'], kind: 'string', help: 'FULL or NORMAL' },
   { env: 'IMAGESHARE_BLOB_DIR', path: ['blobs', 'dir'], kind: 'string', help: 'blob store folder' },
   { env: 'IMAGESHARE_BLOB_FSYNC', path: ['blobs', 'fsync'], kind: 'bool', help: 'fsync each stored object (default true)' },
+  { env: 'IMAGESHARE_BLOB_JOURNAL_MB', path: ['blobs', 'journalMb'], kind: 'int', help: 'MiB of disk for the intake journal (default 512; 0: off)' },
   { env: 'IMAGESHARE_PACS', path: ['pacs'], kind: 'pacs', help: 'comma-separated AET@host:port of the site PACS' },
   { env: 'IMAGESHARE_ADMIN_PASSWORD', path: ['admin', 'initialPassword'], kind: 'string', help: 'password of the admin account created at first start' },
   { env: 'IMAGESHARE_AUDIT_TLS_PORT', path: ['audit', 'tlsPort'], kind: 'int', help: 'audit syslog TLS port (default 6514)' },

@@ -88,8 +88,14 @@ export const configSchema = z.object({
       dir: z.string().optional(),
       /** fsync every blob before it is acknowledged (turn off only for throw-away test data). */
       fsync: z.boolean().default(true),
+      /**
+       * Size in MiB of the intake journal (preallocated on disk at first start): objects up to 2 MiB
+       * are made durable in it with one fdatasync and copied into their own files when the store is
+       * idle. 0 turns it off (each object is written to its own file before it is acknowledged).
+       */
+      journalMb: z.number().int('must be a whole number of MiB').min(0).max(65536).default(512),
     })
-    .default({ kind: 'fs', fsync: true }),
+    .default({ kind: 'fs', fsync: true, journalMb: 512 }),
   /** Identity shared by the network's members; generated at first start in the data folder when unset. */
   network: z
     .object({

@@ -38,7 +38,11 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
   const cleanups: Array<() => Promise<void>> = [() => db.close()];
   let ready = false;
   try {
-    const blobs = new FsBlobStore({ dir: config.blobs.dir ?? join(config.dataDir, 'blobs'), fsync: config.blobs.fsync });
+    const blobs = new FsBlobStore({
+      dir: config.blobs.dir ?? join(config.dataDir, 'blobs'),
+      fsync: config.blobs.fsync,
+      journalBytes: config.blobs.journalMb * 1024 * 1024,
+    });
     cleanups.unshift(() => blobs.close());
     const accounts = new StaffAccounts(db.db, config.staff);
     const admin = await accounts.ensureAdmin(config.admin.initialPassword);

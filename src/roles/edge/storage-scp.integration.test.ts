@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { corpusDir, requireTools } from '../../../test-support/system-tools.ts';
 import { dcmsend, runDcmtk, startStorescp, storescu, storescuProposalFor, type RunningStorescp, type ToolResult } from '../../../test-support/dcmtk.ts';
 import { startTestNetwork, type TestNetwork } from '../../../test-support/network.ts';
@@ -177,7 +178,7 @@ describe('edge Storage SCP with the DICOM corpus (integration)', { skip }, () =>
         .executeTakeFirst();
       assert.ok(row, `${f.name} was not indexed`);
       assert.equal(row.transfer_syntax_uid, f.transferSyntaxUid, `${f.name}: stored in its own transfer syntax`);
-      const stored = readFileSync(net.network.blobs.localPath!(row.blob_key));
+      const stored = await buffer(net.network.blobs.openRead(row.blob_key));
       const reference = received.get(f.sopInstanceUid!);
       assert.ok(reference, `storescp did not receive ${f.name}`);
       assert.ok(stored.equals(reference), `${f.name}: stored dataset differs from what storescp +B received`);

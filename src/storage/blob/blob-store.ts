@@ -37,8 +37,6 @@ export interface BlobStore {
   readHead(key: string, maxBytes: number): Promise<Buffer>;
   size(key: string): Promise<number | null>;
   delete(key: string): Promise<void>;
-  /** Local file path when the store is on this filesystem (lets servers use sendfile-like paths). */
-  localPath?(key: string): string;
 }
 
 export class BlobNotFoundError extends Error {
