@@ -120,6 +120,15 @@ export class EdgeIndex {
     return this.recordWithKysely(rec, obj, now);
   }
 
+  /** Points an indexed instance at another stored copy of it (its first copy was lost). */
+  async replaceInstanceBlob(sopInstanceUid: string, obj: Omit<StoredObject, 'callingAet'>): Promise<void> {
+    await this.db
+      .updateTable('edge_instance')
+      .set({ blob_key: obj.blobKey, size_bytes: obj.sizeBytes, transfer_syntax_uid: obj.transferSyntaxUid })
+      .where('sop_instance_uid', '=', sopInstanceUid)
+      .execute();
+  }
+
   /** The portable form of `recordInstance` (PostgreSQL); the SQLite recorder mirrors it statement by statement. */
   async recordWithKysely(rec: InstanceIndexRecord, obj: StoredObject, now = new Date().toISOString()): Promise<IndexOutcome> {
     return this.db.transaction().execute(async (tx) => {

@@ -52,8 +52,9 @@ export class InstanceIngest {
       return { status: Status.OutOfResources, errorComment: 'transfer interrupted' };
     }
 
-    // The thread pool makes the bytes durable while this thread hashes them (in commit) and parses
-    // the header: the sender waits for the response, so these overlap instead of adding up.
+    // The thread pool makes the bytes durable while this thread hashes them (in commit), parses the
+    // header and writes the index row: the sender waits for the response, so these overlap instead
+    // of adding up. Success is answered only once the blob is durable too.
     const committing = writer.commit();
     committing.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
     let attrs: IndexAttributes | null = null;
@@ -72,13 +73,12 @@ export class InstanceIngest {
       this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot store instance');
       return { status: Status.OutOfResources, errorComment: 'storage failure' };
     }
-    // The folder fsync of the blob's name runs while the index is written.
-    const nameDurable = blob.nameDurable.then(
+    const durable = blob.durable.then(
       () => null,
       (err: Error) => err,
     );
     const dropBlob = async () => {
-      await nameDurable;
+      await durable;
       if (!blob.alreadyStored) await this.blobs.delete(blob.key).catch(() => undefined);
     };
 
@@ -150,15 +150,27 @@ export class InstanceIngest {
       this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot index instance');
       return { status: Status.OutOfResources, errorComment: 'index failure' };
     }
-    const folderSyncError = await nameDurable;
-    if (folderSyncError) {
-      // Indexed, but the name may not survive a power loss: the sender is told to retry (a retry is
-      // answered as a duplicate), and the bytes are kept because the index points at them.
-      this.log.error({ sopInstanceUid: req.sopInstanceUid, err: folderSyncError.message }, 'cannot make the stored name durable');
+    const syncError = await durable;
+    if (syncError) {
+      // Indexed, but the blob may not survive a power loss: the sender is told to retry. The retry
+      // finds the row; if its blob is gone by then, the retry's copy takes its place (below).
+      this.log.error({ sopInstanceUid: req.sopInstanceUid, err: syncError.message }, 'cannot make the stored instance durable');
       return { status: Status.OutOfResources, errorComment: 'storage failure' };
     }
     const base = { status: Status.Success, studyInstanceUid: record.studyInstanceUid, seriesInstanceUid: record.seriesInstanceUid, patientId: record.patientId, sizeBytes: blob.size };
     if (outcome.kind === 'stored') return { ...base, outcome: 'stored' };
+    if ((await this.blobs.size(outcome.keptBlobKey)) === null) {
+      // The first copy's row is there but not its bytes (its flush failed, or a power loss came
+      // between the row and the bytes): this copy takes its place.
+      try {
+        await this.index.replaceInstanceBlob(req.sopInstanceUid, { blobKey: blob.key, sizeBytes: blob.size, transferSyntaxUid: req.transferSyntaxUid });
+      } catch (err) {
+        this.log.error({ sopInstanceUid: req.sopInstanceUid, err: (err as Error).message }, 'cannot index instance');
+        return { status: Status.OutOfResources, errorComment: 'index failure' };
+      }
+      this.log.warn({ sopInstanceUid: req.sopInstanceUid, source: req.source }, 'instance received again after its first copy was lost; this copy kept');
+      return { ...base, outcome: 'stored' };
+    }
     if (!outcome.sameBytes) {
       // The first copy is kept; the other one is dropped but logged so staff can look into it.
       if (outcome.keptBlobKey !== blob.key) await dropBlob();

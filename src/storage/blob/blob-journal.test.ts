@@ -63,6 +63,24 @@ test('a journaled object is read back before and after it is copied into its own
   }
 });
 
+test('a journaled object is readable when its commit resolves, before its fdatasync is done', async () => {
+  const dir = tempDir();
+  const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
+  try {
+    const bytes = bytesOf(9, 200_000);
+    const writer = store.createWriter();
+    await new Promise<void>((resolve, reject) => writer.end(bytes, (err?: Error | null) => (err ? reject(err) : resolve())));
+    const { key, durable, alreadyStored } = await writer.commit();
+    assert.equal(alreadyStored, false);
+    assert.deepEqual(await buffer(store.openRead(key)), bytes);
+    await durable;
+    assert.equal(store.journaledCount, 1);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the journal is copied out on its own once no object arrived for a moment', async () => {
   const dir = tempDir();
   const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });

@@ -14,11 +14,13 @@ export interface BlobWriter extends Writable {
   /** Bytes accepted so far. */
   readonly bytesWritten: number;
   /**
-   * Makes the object visible under its content address (stored once if it already exists). The bytes
-   * are durable when it resolves; `nameDurable` resolves when the name (the folder entry) is too, so a
-   * caller can overlap that last fsync with its own work before it acknowledges.
+   * Makes the object visible under its content address (stored once if it already exists): when it
+   * resolves, the object can be read and survives a crash of the process. `durable` resolves once it
+   * also survives a power loss (its bytes and its name), so a caller can overlap that last flush with
+   * its own work (indexing it, say); it acknowledges the object only after `durable`. When `durable`
+   * rejects, the object may be gone after a power loss: answer a failure.
    */
-  commit(): Promise<BlobRef & { alreadyStored: boolean; nameDurable: Promise<void> }>;
+  commit(): Promise<BlobRef & { alreadyStored: boolean; durable: Promise<void> }>;
   /** Drops the partial object. Safe to call more than once, and after a failed commit. */
   abort(): Promise<void>;
 }

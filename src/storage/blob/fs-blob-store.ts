@@ -1,7 +1,7 @@
 // Filesystem blob store: each object is written to a temporary file, renamed to its content address
-// (BLAKE3, see createBlobHasher) once all its bytes are written, and fsync'ed with its folder before
-// commit resolves, so a crash never leaves a half-written object under a real key and identical
-// bytes are stored once.
+// (BLAKE3, see createBlobHasher) once all its bytes are written and fdatasync'ed, and its folder is
+// fsync'ed before the commit's `durable` resolves, so a crash never leaves a half-written object under
+// a real key and identical bytes are stored once.
 //
 // Speed (measured on the C-STORE benchmark): the sender waits for each instance's response, so the
 // latency per object counts. Small metadata calls (open, stat, rename, close) and page-cache writes are
@@ -13,8 +13,11 @@
 //
 // Objects up to 2 MiB (HASH_AT_END_BYTES) go first to the intake journal when it is enabled (see
 // blob-journal.ts): one fdatasync of preallocated blocks makes them durable, about half the cost of a
-// new file and its name. They are copied into their own files once the store has been idle for
-// SETTLE_IDLE_MS, and read from the journal until then; a restart finds them there again.
+// new file and its name. Their commit resolves as soon as they are hashed (readable, and kept through
+// a crash of the process: the kernel has the bytes), so that the caller indexes them while that
+// fdatasync runs, and `durable` when it is done. They are copied into their own files once the store
+// has been idle for SETTLE_IDLE_MS, and read from the journal until then; a restart finds them there
+// again.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -175,8 +178,11 @@ export class FsBlobStore implements BlobStore {
     return this.journal;
   }
 
-  /** @internal A writer's object is durable in the journal. */
-  journalCommitted(lease: JournalLease, key: string, size: number): boolean {
+  /**
+   * @internal A writer's object is complete in the journal (durable once the segment's fdatasync
+   * that the writer started is done): it is readable under its key from now on.
+   */
+  journalCommitted(lease: JournalLease, key: string, size: number): { alreadyStored: boolean; record: JournalRecord } {
     const alreadyStored = this.holds(key, size);
     // Even when its file exists, the journal's durable copy is what counts until it has been copied
     // over that file (which a power loss may have left incomplete, see commit()).
@@ -185,7 +191,16 @@ export class FsBlobStore implements BlobStore {
     if (!inJournal) this.journaled.set(key, record);
     this.lastJournalWrite = performance.now();
     this.armSettle(SETTLE_IDLE_MS);
-    return alreadyStored;
+    return { alreadyStored, record };
+  }
+
+  /**
+   * @internal The fdatasync of a record failed: its bytes may not be on disk. It is no longer served
+   * (reads say not found; the same bytes sent again are stored again) and is skipped by recovery.
+   */
+  journalWriteFailed(record: JournalRecord): void {
+    if (this.journaled.get(record.key) === record) this.journaled.delete(record.key);
+    if (!record.deleted) this.openJournal.markDeleted(record);
   }
 
   /** Objects still only in the journal (not yet in their own files). */
@@ -252,8 +267,8 @@ export class FsBlobStore implements BlobStore {
     try {
       writer.end(bytes);
       await new Promise<void>((resolve, reject) => writer.once('finish', resolve).once('error', reject));
-      const { nameDurable, ...ref } = await writer.commit();
-      await nameDurable;
+      const { durable, ...ref } = await writer.commit();
+      await durable;
       return ref;
     } catch (err) {
       await writer.abort();
@@ -327,8 +342,8 @@ export class FsBlobStore implements BlobStore {
     const writer = this.createWriter();
     try {
       await pipeline(Buffer.isBuffer(source) ? Readable.from([source]) : source, writer);
-      const { nameDurable, ...ref } = await writer.commit();
-      await nameDurable;
+      const { durable, ...ref } = await writer.commit();
+      await durable;
       return ref;
     } catch (err) {
       await writer.abort();
@@ -427,9 +442,10 @@ const HASH_AT_END_BYTES = 2 * 1024 * 1024;
 /**
  * Writes chunks through as they arrive (gathered up to 128 KiB per writev), so a large object never
  * sits in memory: into a journal segment while the object is small enough for the journal, else (or
- * once it outgrows it) into a temporary file. `commit()` hashes meanwhile and waits for the fdatasync
- * started when the stream finished; for a file it also renames it to its content address and starts
- * the folder's fsync.
+ * once it outgrows it) into a temporary file. The fdatasync starts when the stream finishes and
+ * `commit()` hashes meanwhile; a journal record is then readable at once (`durable` is that
+ * fdatasync), a file is renamed to its content address, waited for, and its folder's fsync is
+ * `durable`.
  */
 class FsBlobWriter extends Writable implements BlobWriter {
   /** Streaming hash, once the object outgrew HASH_AT_END_BYTES. */
@@ -551,23 +567,23 @@ class FsBlobWriter extends Writable implements BlobWriter {
     return hash.digest();
   }
 
-  async commit(): Promise<BlobRef & { alreadyStored: boolean; nameDurable: Promise<void> }> {
+  async commit(): Promise<BlobRef & { alreadyStored: boolean; durable: Promise<void> }> {
     if (this.state !== 'finished') throw new Error('blob writer: commit() before the stream finished');
+    // Hashed while the thread pool runs the fdatasync started in _final.
     const key = this.digest();
     if (this.lease) {
+      // In the journal, the record is the name: one fdatasync makes both durable. Readable at once
+      // (the kernel has its bytes), so that the caller can index it while the fdatasync runs.
       const lease = this.lease;
-      try {
-        await this.dataDurable;
-      } catch (err) {
-        this.lease = null;
-        this.store.openJournal.release(lease);
-        throw err;
-      }
       this.lease = null;
       this.state = 'committed';
-      const alreadyStored = this.store.journalCommitted(lease, key, this.written);
-      // In the journal there is no name to make durable: the record is found by reading it back.
-      return { key, size: this.written, alreadyStored, nameDurable: Promise.resolve() };
+      const { alreadyStored, record } = this.store.journalCommitted(lease, key, this.written);
+      const durable = this.dataDurable!.catch((err: Error) => {
+        this.store.journalWriteFailed(record);
+        throw err;
+      });
+      durable.catch(() => undefined);
+      return { key, size: this.written, alreadyStored, durable };
     }
     const finalPath = this.store.localPath(key);
     // Without throwing for the usual case (not stored yet): an exception captures a stack trace, which
@@ -579,10 +595,10 @@ class FsBlobWriter extends Writable implements BlobWriter {
     // that nothing references yet. That is also why an object already stored is replaced by this
     // complete copy rather than trusted: same bytes, and a torn earlier copy does not survive.
     renameSync(this.tmpPath, finalPath);
-    let nameDurable: Promise<void> = Promise.resolve();
+    let durable: Promise<void> = Promise.resolve();
     if (this.store.fsync) {
-      nameDurable = this.store.fsyncFolderOf(key);
-      nameDurable.catch(() => undefined);
+      durable = this.store.fsyncFolderOf(key);
+      durable.catch(() => undefined);
     }
     try {
       await this.dataDurable;
@@ -593,7 +609,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     closeSync(this.fd!);
     this.fd = null;
     this.state = 'committed';
-    return { key, size: this.written, alreadyStored, nameDurable };
+    return { key, size: this.written, alreadyStored, durable };
   }
 
   async abort(): Promise<void> {
@@ -603,6 +619,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     this.held = null;
     if (!this.destroyed) this.destroy();
     if (this.dataDurable) await this.dataDurable.catch(() => undefined);
+    // Before commit only: after it, the record is the store's (deleted through the store).
     if (this.lease) {
       this.store.openJournal.release(this.lease);
       this.lease = null;

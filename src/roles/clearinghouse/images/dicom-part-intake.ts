@@ -152,7 +152,9 @@ export async function finishDicomPart(blobs: BlobStore, streamed: StreamedPart):
   let blob: BlobRef & { alreadyStored: boolean };
   try {
     await new Promise<void>((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    blob = await w.commit();
+    const { durable, ...ref } = await w.commit();
+    await durable; // indexed (and acknowledged) only once it survives a power loss
+    blob = ref;
   } catch (err) {
     await w.abort();
     return { kind: 'refused', failureReason: StowFailureReason.OutOfResources, reason: `cannot store: ${(err as Error).message}`, sopClassUid: null, sopInstanceUid: null };

@@ -50,7 +50,8 @@ export class RepositoryStore {
       const { stream, digest } = digestStream(attachment.stream);
       try {
         await pipeline(stream, writer);
-        const ref = await writer.commit();
+        const { durable, ...ref } = await writer.commit();
+        await durable; // registered (and acknowledged) only once it survives a power loss
         const d = await digest;
         return { key: ref.key, size: d.size, sha1: d.sha1, contentType: attachment.contentType, alreadyStored: ref.alreadyStored };
       } catch (err) {
