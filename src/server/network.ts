@@ -6,6 +6,8 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../util/log.ts';
 import { openDatabase, type MetadataDb } from '../storage/db/open.ts';
 import { FsBlobStore } from '../storage/blob/fs-blob-store.ts';
+import { BlobJournalError } from '../storage/blob/blob-journal.ts';
+import { ConfigError } from '../config/load.ts';
 import type { BlobStore } from '../storage/blob/blob-store.ts';
 import { StaffAccounts } from '../auth/staff-accounts.ts';
 import { registerStaffAuth } from '../auth/staff-routes.ts';
@@ -38,11 +40,18 @@ export async function startNetwork(config: Config, log: Logger): Promise<Running
   const cleanups: Array<() => Promise<void>> = [() => db.close()];
   let ready = false;
   try {
-    const blobs = new FsBlobStore({
-      dir: config.blobs.dir ?? join(config.dataDir, 'blobs'),
-      fsync: config.blobs.fsync,
-      journalBytes: config.blobs.journalMb * 1024 * 1024,
-    });
+    let blobs: FsBlobStore;
+    try {
+      blobs = new FsBlobStore({
+        dir: config.blobs.dir ?? join(config.dataDir, 'blobs'),
+        fsync: config.blobs.fsync,
+        journalBytes: config.blobs.journalMb * 1024 * 1024,
+      });
+    } catch (err) {
+      // A site's IT person gets the reason and the setting to change, not a stack trace.
+      if (err instanceof BlobJournalError) throw new ConfigError([err.message]);
+      throw err;
+    }
     cleanups.unshift(() => blobs.close());
     const accounts = new StaffAccounts(db.db, config.staff);
     const admin = await accounts.ensureAdmin(config.admin.initialPassword);

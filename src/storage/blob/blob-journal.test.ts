@@ -206,6 +206,29 @@ test('a journal of another size, or none, still gives back what the old one held
   }
 });
 
+test('a journal left by a process that is gone is taken over, even when its pid now belongs to another process', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  const dir = tempDir();
+  try {
+    let store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
+    const ref = await store.put(bytesOf(600, 5000));
+    await store.close();
+    // pid 1 is running, but it is not the process that wrote this (another start time).
+    writeFileSync(join(dir, 'journal', 'owner.pid'), '1 1');
+    store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
+    assert.equal(store.journaledCount, 1, 'the journal was read back');
+    assert.deepEqual(await buffer(store.openRead(ref.key)), bytesOf(600, 5000));
+    await store.close();
+    // pid 1 with its own start time: a live owner, the journal is left alone.
+    const stat = readFileSync('/proc/1/stat', 'latin1');
+    writeFileSync(join(dir, 'journal', 'owner.pid'), `1 ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`);
+    store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
+    assert.equal(store.journaledCount, 0);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a second store on the same folder in this process writes without the journal', async () => {
   const dir = tempDir();
   const a = new FsBlobStore({ dir, journalBytes: 32 * MiB });

@@ -31,6 +31,15 @@ const STATE_IN_USE = 1;
 
 const alignUp = (n: number): number => Math.ceil(n / JOURNAL_BLOCK) * JOURNAL_BLOCK;
 
+/** The journal's segments cannot be created (no space left, say): the store cannot start with it. */
+export class BlobJournalError extends Error {
+  readonly code = 'BLOB_JOURNAL';
+  constructor(message: string, cause: Error) {
+    super(message, { cause });
+    this.name = 'BlobJournalError';
+  }
+}
+
 export interface JournalRecord {
   readonly segment: JournalSegment;
   /** Offset of the object's first byte in the segment file. */
@@ -148,10 +157,20 @@ export class BlobJournal {
 
   private createSegment(path: string, bytes: number): JournalSegment {
     const fd = openSync(path, 'w+');
-    // Written with zeros (not fallocate'd: writing into unwritten extents costs as much as new blocks).
-    const zeros = Buffer.alloc(Math.min(bytes, 1024 * 1024));
-    for (let off = 0; off < bytes; off += zeros.length) writeAll(fd, zeros.subarray(0, Math.min(zeros.length, bytes - off)), off);
-    if (this.opts.fsync) fsyncSync(fd);
+    try {
+      // Written with zeros (not fallocate'd: writing into unwritten extents costs as much as new blocks).
+      const zeros = Buffer.alloc(Math.min(bytes, 1024 * 1024));
+      for (let off = 0; off < bytes; off += zeros.length) writeAll(fd, zeros.subarray(0, Math.min(zeros.length, bytes - off)), off);
+      if (this.opts.fsync) fsyncSync(fd);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(path);
+      const mib = Math.round(this.opts.totalBytes / (1024 * 1024));
+      throw new BlobJournalError(
+        `cannot preallocate the blob store's intake journal (${mib} MiB) in ${this.opts.dir}: ${(err as Error).message}; free disk space or make it smaller (blobs.journalMb, IMAGESHARE_BLOB_JOURNAL_MB; 0 turns it off)`,
+        err as Error,
+      );
+    }
     return new JournalSegment(path, fd, bytes);
   }
 
@@ -317,30 +336,33 @@ function fsyncDir(dir: string): void {
 }
 
 /**
- * Claims the journal folder for this process: its pid in `owner.pid`. False when another running
- * process has it (two writers would overwrite each other's records).
+ * Claims the journal folder for this process: its pid and start time in `owner.pid`. False when
+ * another running process has it (two writers would overwrite each other's records). The start time
+ * tells a live owner from an unrelated process that got the same pid after a restart.
  */
 function takeOwnership(ownerPath: string): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(ownerPath, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? ''}`.trim());
       closeSync(fd);
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let pid = NaN;
+    let owner: string[] = [];
     try {
       const fd = openSync(ownerPath, 'r');
-      const buf = Buffer.alloc(32);
-      const n = readSync(fd, buf, 0, 32, 0);
+      const buf = Buffer.alloc(64);
+      const n = readSync(fd, buf, 0, 64, 0);
       closeSync(fd);
-      pid = Number(buf.subarray(0, n).toString('latin1').trim());
+      owner = buf.subarray(0, n).toString('latin1').trim().split(/\s+/);
     } catch {
       /* vanished meanwhile: try again */
     }
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid)) return false;
+    const pid = Number(owner[0]);
+    const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid) && (owner[1] === undefined || owner[1] === startTimeOf(pid));
+    if (alive) return false;
     try {
       unlinkSync(ownerPath); // left by a process that is gone (crash): ours now
     } catch {
@@ -348,6 +370,23 @@ function takeOwnership(ownerPath: string): boolean {
     }
   }
   return false;
+}
+
+/** When the process started (Linux: field 22 of /proc/PID/stat, in clock ticks since boot); null elsewhere. */
+function startTimeOf(pid: number): string | null {
+  try {
+    const fd = openSync(`/proc/${pid}/stat`, 'r');
+    try {
+      const buf = Buffer.alloc(1024);
+      const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
+      // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+      return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
 }
 
 function isRunning(pid: number): boolean {
