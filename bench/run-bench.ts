@@ -101,7 +101,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   }
   lines.push(
     '',
-    'durable: our default (each blob fdatasync\'ed and its folder fsync\'ed before the response, SQLite WAL);',
+    'durable: our default (each blob durable before the response: fdatasync of its journal record, or of its file and folder; SQLite WAL);',
     "Orthanc fsyncs too (SyncStorageArea true). no-fsync: IMAGESHARE_BLOB_FSYNC=false, like storescp, which writes without fsync.",
   );
   process.stdout.write(lines.join('\n') + '\n');

@@ -11,14 +11,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // V8 optimizes a function with TurboFan once it has run for its interrupt budget; raised from the
-// default (132 KiB of bytecode) so that only code that stays hot is compiled. Measured on the C-STORE
-// benchmark (2 vCPUs, a fresh server per study): the compiler threads used about 0.2 s of CPU per
-// 400-instance study, competing with the request path, and a study took 810 instead of 970 ms
-// (medians of 5 alternating runs; 820 ms at 300000, 770 ms at 1200000, about 750 ms with no TurboFan
-// at all). Later studies are no slower, STOW-RS was unchanged, and hot code is still optimized, only
-// later. Set before the bundle is loaded so that its functions get the budget; a flag given on the
-// command line wins.
-if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsFromString('--interrupt-budget=600000');
+// default (132 KiB of bytecode) so that only code that stays hot is compiled. Measured on 2 vCPUs with
+// a fresh server (medians of 6 alternating runs): the compiler threads used about 0.2 s of CPU per
+// 400-slice C-STORE study, and the study took 889 instead of 951 ms at 300000 (about 835 ms at
+// 600000); a 210 MB STOW-RS upload took 750 instead of 682 ms at 300000 (800 at 600000), as its
+// parsing code runs longer before it is optimized. 300000 is the compromise. Set before the bundle is
+// loaded so that its functions get the budget; a flag given on the command line wins.
+if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) setFlagsFromString('--interrupt-budget=300000');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = join(root, 'dist', 'imageshare.mjs');
