@@ -26,6 +26,18 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'blob-journal-'));
 }
 
+/** Runs `fn` on a store with a 32 MiB journal in a new folder, then closes it and removes the folder. */
+async function withJournalStore(fn: (store: FsBlobStore) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
@@ -34,10 +46,8 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-test('a journaled object is read back before and after it is copied into its own file', async () => {
-  const dir = tempDir();
-  const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
-  try {
+test('a journaled object is read back before and after it is copied into its own file', () =>
+  withJournalStore(async (store) => {
     const objects = [bytesOf(1, 525 * 1024), bytesOf(2, 10), bytesOf(3, 0), bytesOf(4, 2 * MiB)];
     const refs: Array<{ key: string }> = [];
     for (const o of objects) refs.push(await store.put(Readable.from([o.subarray(0, 1000), o.subarray(1000)])));
@@ -57,16 +67,10 @@ test('a journaled object is read back before and after it is copied into its own
       assert.deepEqual(readFileSync(store.localPath(refs[i]!.key)), o);
       assert.deepEqual(await buffer(store.openRead(refs[i]!.key)), o);
     }
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a journaled object is readable when its commit resolves, before its fdatasync is done', async () => {
-  const dir = tempDir();
-  const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
-  try {
+test('a journaled object is readable when its commit resolves, before its fdatasync is done', () =>
+  withJournalStore(async (store) => {
     const bytes = bytesOf(9, 200_000);
     const writer = store.createWriter();
     await new Promise<void>((resolve, reject) => writer.end(bytes, (err?: Error | null) => (err ? reject(err) : resolve())));
@@ -75,30 +79,18 @@ test('a journaled object is readable when its commit resolves, before its fdatas
     assert.deepEqual(await buffer(store.openRead(key)), bytes);
     await durable;
     assert.equal(store.journaledCount, 1);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('the journal is copied out on its own once no object arrived for a moment', async () => {
-  const dir = tempDir();
-  const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
-  try {
+test('the journal is copied out on its own once no object arrived for a moment', () =>
+  withJournalStore(async (store) => {
     const ref = await store.put(bytesOf(5, 300_000));
     assert.equal(store.journaledCount, 1);
     await waitFor(() => store.journaledCount === 0);
     assert.deepEqual(readFileSync(store.localPath(ref.key)), bytesOf(5, 300_000));
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('identical bytes are journaled once; an object larger than 2 MiB goes to its own file directly', async () => {
-  const dir = tempDir();
-  const store = new FsBlobStore({ dir, journalBytes: 32 * MiB });
-  try {
+test('identical bytes are journaled once; an object larger than 2 MiB goes to its own file directly', () =>
+  withJournalStore(async (store) => {
     const a = await store.put(bytesOf(6, 100_000));
     const b = await store.put(bytesOf(6, 100_000));
     assert.equal(a.key, b.key);
@@ -115,11 +107,7 @@ test('identical bytes are journaled once; an object larger than 2 MiB goes to it
     const d = await store.put(bytesOf(8, 1000));
     assert.equal(store.journaledCount, 2);
     assert.deepEqual(await buffer(store.openRead(d.key)), bytesOf(8, 1000));
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('acknowledged objects survive a crash (SIGKILL) in the journal and are copied out after the restart', async () => {
   const dir = tempDir();

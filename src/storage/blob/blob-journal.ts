@@ -19,6 +19,7 @@
 // record that was never acknowledged can only become a correctly named object nothing references.
 import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessRunning } from '../../util/process.ts';
 
 const SEGMENT_MAGIC = Buffer.from('ISBJSEG1', 'latin1');
 const RECORD_MAGIC = Buffer.from('ISBJREC1', 'latin1');
@@ -361,7 +362,7 @@ function takeOwnership(ownerPath: string): boolean {
       /* vanished meanwhile: try again */
     }
     const pid = Number(owner[0]);
-    const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isRunning(pid) && (owner[1] === undefined || owner[1] === startTimeOf(pid));
+    const alive = Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessRunning(pid) && (owner[1] === undefined || owner[1] === startTimeOf(pid));
     if (alive) return false;
     try {
       unlinkSync(ownerPath); // left by a process that is gone (crash): ours now
@@ -389,11 +390,3 @@ function startTimeOf(pid: number): string | null {
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

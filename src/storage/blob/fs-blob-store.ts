@@ -50,6 +50,7 @@ import {
   type BlobWriter,
   type ReadRange,
 } from './blob-store.ts';
+import { isProcessRunning } from '../../util/process.ts';
 import { BlobJournal, type JournalLease, type JournalRecord, type JournalSegment } from './blob-journal.ts';
 
 export interface FsBlobStoreOptions {
@@ -91,13 +92,7 @@ function isLiveProcessFolder(name: string): boolean {
   const m = /^(\d+)-[0-9a-f]+$/.exec(name);
   if (!m) return false;
   const pid = Number(m[1]);
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid !== process.pid && isProcessRunning(pid);
 }
 
 export class FsBlobStore implements BlobStore {
@@ -262,18 +257,9 @@ export class FsBlobStore implements BlobStore {
     journal.tryFree(record.segment);
   }
 
-  private async putFile(bytes: Buffer): Promise<BlobRef & { alreadyStored: boolean }> {
-    const writer = new FsBlobWriter(this, false);
-    try {
-      writer.end(bytes);
-      await new Promise<void>((resolve, reject) => writer.once('finish', resolve).once('error', reject));
-      const { durable, ...ref } = await writer.commit();
-      await durable;
-      return ref;
-    } catch (err) {
-      await writer.abort();
-      throw err;
-    }
+  /** Writes an object to its own file (not to the journal), durably. */
+  private putFile(bytes: Buffer): Promise<BlobRef & { alreadyStored: boolean }> {
+    return this.putWith(new FsBlobWriter(this, false), bytes);
   }
 
   /** @internal A reader streams from the segment: it is not reused meanwhile. */
@@ -338,8 +324,11 @@ export class FsBlobStore implements BlobStore {
     return new FsBlobWriter(this, true);
   }
 
-  async put(source: Buffer | Readable): Promise<BlobRef & { alreadyStored: boolean }> {
-    const writer = this.createWriter();
+  put(source: Buffer | Readable): Promise<BlobRef & { alreadyStored: boolean }> {
+    return this.putWith(this.createWriter(), source);
+  }
+
+  private async putWith(writer: BlobWriter, source: Buffer | Readable): Promise<BlobRef & { alreadyStored: boolean }> {
     try {
       await pipeline(Buffer.isBuffer(source) ? Readable.from([source]) : source, writer);
       const { durable, ...ref } = await writer.commit();
